@@ -1,0 +1,55 @@
+"""Shared CLI plumbing: clear error exits and ``key=value`` option parsing."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Errors a user can cause and fix; anything else is a bug and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError, RuntimeError, OSError)
+
+
+def user_errors(fn: F) -> F:
+    """Turn user-caused exceptions into a one-line ``error: ...`` and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except USER_ERRORS as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
+    """``["depth=3", "channels=[16,32]"]`` -> ``{"depth": 3, "channels": [16, 32]}`` (values read as YAML)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for text in pairs or []:
+        if "=" not in text:
+            raise typer.BadParameter(f"{text!r} must look like key=value", param_hint=option)
+        key, raw = text.split("=", 1)
+        out[key.strip()] = yaml.safe_load(raw)
+    return out
+
+
+def nested(**sections: dict[str, Any]) -> dict[str, Any]:
+    """Drop options the user did not give (None) so they do not override the config file."""
+    return {name: {k: v for k, v in values.items() if v is not None} for name, values in sections.items()}
+
+
+def echo_run_dir(path: Any) -> None:
+    typer.echo(f"run directory: {path}")
+    sys.stdout.flush()

@@ -1,0 +1,26 @@
+"""The ``dlbox`` entry point: one typer app; each task registers a sub-app. No logic here."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from dlbox.cli import classify
+
+app = typer.Typer(
+    help="dlbox: every technique of a deep-learning course, as one toolkit. `dlbox TASK MODE --help` for details.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(classify.app, name="classify")
+
+
+def main() -> None:
+    # Spin-waiting OpenMP threads slow steps 5-20x on a shared machine; passive waiting costs ~nothing.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Building the Lightning Fabric object (devices, strategy, precision) and its loggers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dlbox.config import FabricConfig
+
+PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true", "64")
+
+
+def build_fabric(cfg: FabricConfig) -> Any:
+    """A configured, not yet launched, ``lightning.fabric.Fabric``."""
+    from lightning.fabric import Fabric
+
+    if str(cfg.precision) not in PRECISIONS:
+        raise ValueError(f"precision {cfg.precision!r} is not valid; use one of {', '.join(PRECISIONS)}")
+    return Fabric(
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
+        num_nodes=cfg.num_nodes,
+        strategy=cfg.strategy,
+        precision=cfg.precision,
+    )
+
+
+def make_loggers(log_dir: str | Path) -> list[Any]:
+    """Fabric's CSV logger (``log_dir/metrics.csv``) and TensorBoard logger (``log_dir/tensorboard``).
+
+    The run directory is only known after launch (rank 0 creates it), so the
+    loggers are built then and driven by the loop on rank 0. A resumed run
+    keeps the rows it logged before (Fabric's CSV logger would delete them).
+    """
+    import csv
+    import warnings
+
+    from lightning.fabric.loggers import CSVLogger, TensorBoardLogger
+
+    csv_path = Path(log_dir) / "metrics.csv"
+    previous = csv_path.read_text() if csv_path.is_file() else None
+    csv_logger = CSVLogger(str(log_dir), name="", version="")
+    with warnings.catch_warnings():  # "log directory not empty": it holds the run's other files, by design
+        warnings.simplefilter("ignore")
+        writer = csv_logger.experiment
+    if previous:
+        csv_path.write_text(previous)
+        writer.metrics_keys = list(csv.DictReader(previous.splitlines()).fieldnames or [])
+    return [csv_logger, TensorBoardLogger(str(log_dir), name="tensorboard", version="")]

@@ -1,0 +1,281 @@
+"""The one training loop every dlbox task runs.
+
+A task supplies a :class:`Task`: a ``train_step`` that runs forward, backward
+and its optimizer step(s) for one batch (a GAN's step alternates two
+optimizers), a ``validate`` that returns metrics, and the objects to
+checkpoint. :func:`fit` owns everything else: epochs and budgets (steps,
+wall-clock), the non-finite-loss guard, validation and early stopping,
+atomic last/best checkpoints, exact resumption, logging and the progress bar.
+
+The hot loop does no host-device synchronisation per step: losses are kept as
+tensors and inspected every ``log_every`` steps and at epoch ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from dlbox.config import TrainConfig
+from dlbox.engine.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from dlbox.engine.early_stopping import EarlyStopping, mode_for
+
+
+class Task(Protocol):
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One optimisation step; returns detached tensors, ``"loss"`` required."""
+
+    def validate(self) -> dict[str, float]:
+        """Metrics on the validation split (names like ``val_loss``, ``val_acc``)."""
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Modules, optimizers, schedulers (anything with state_dict/load_state_dict) to save."""
+
+    def batch_size(self, batch: dict[str, torch.Tensor]) -> int:
+        """Samples in ``batch`` (for throughput)."""
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the run stops and the last good checkpoint is kept."""
+
+    def __init__(self, step: int, value: float, checkpoint: Path | None):
+        kept = f"; the last good checkpoint is {checkpoint}" if checkpoint and checkpoint.exists() else ""
+        super().__init__(
+            f"loss became {value} at step {step}; stopping (try a lower learning rate or --precision 32-true){kept}"
+        )
+        self.step = step
+
+
+@dataclass
+class LoopState:
+    epoch: int = 0  # epoch in progress (or next to start)
+    step_in_epoch: int = 0  # batches of `epoch` already trained
+    step: int = 0  # optimizer steps so far
+    train_time: float = 0.0  # seconds inside fit, summed over resumes
+    samples: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class FitResult:
+    stopped_by: str  # epochs | max_steps | max_time | early_stopping
+    state: LoopState
+    best: float | None
+    best_epoch: int | None
+    monitor: str
+
+    @property
+    def samples_per_s(self) -> float:
+        return self.state.samples / self.state.train_time if self.state.train_time else 0.0
+
+
+def fit(
+    fabric: Any,
+    task: Task,
+    train_loader: Iterable[dict[str, torch.Tensor]],
+    cfg: TrainConfig,
+    ckpt_dir: Path | None = None,
+    loggers: list[Any] | None = None,
+    resume_from: Path | None = None,
+) -> FitResult:
+    """Train ``task`` until the first of: epochs done, ``max_steps``, ``max_time``, early stopping."""
+    state = LoopState()
+    stopper = EarlyStopping(cfg.monitor, cfg.patience, mode_for(cfg.monitor))
+    if resume_from is not None:
+        extra = load_checkpoint(fabric, resume_from, task.checkpoint_state())
+        state = LoopState(**extra["loop"])
+        stopper.load_state_dict(extra["early"])
+        set_rng_state(extra["rng"])
+    runner = _Runner(fabric, task, train_loader, cfg, ckpt_dir, loggers or [], state, stopper)
+    stopped_by = runner.run()
+    best_epoch = None
+    if stopper.best is not None:
+        best_epoch = next((int(h["epoch"]) for h in state.history if h.get(cfg.monitor) == stopper.best), None)
+    return FitResult(stopped_by, state, stopper.best, best_epoch, cfg.monitor)
+
+
+class _Runner:
+    """The loop's moving parts; kept private so ``fit`` reads as the algorithm."""
+
+    def __init__(self, fabric, task, loader, cfg, ckpt_dir, loggers, state, stopper):
+        self.fabric, self.task, self.loader, self.cfg = fabric, task, loader, cfg
+        self.ckpt_dir, self.loggers, self.state, self.stopper = ckpt_dir, loggers, state, stopper
+        self.is_main = fabric.global_rank == 0
+        self.losses: list[torch.Tensor] = []  # since the last check, not yet synchronised
+        self.epoch_loss_sum = 0.0
+        self.epoch_loss_count = 0
+        self.progress = _Progress(enabled=cfg.progress and self.is_main)
+
+    # ----------------------------------------------------------------- budgets
+    def _steps_per_epoch(self) -> int:
+        return len(self.loader)  # type: ignore[arg-type]
+
+    def _total_steps(self) -> int:
+        total = self.cfg.epochs * self._steps_per_epoch()
+        return min(total, self.cfg.max_steps) if self.cfg.max_steps else total
+
+    def _out_of_time(self, t0: float) -> bool:
+        if self.cfg.max_time is None:
+            return False
+        over = self.state.train_time + (time.monotonic() - t0) >= self.cfg.max_time
+        if self.fabric.world_size > 1:  # every rank must stop at the same step
+            over = bool(self.fabric.broadcast(over, src=0))
+        return over
+
+    # ----------------------------------------------------------------- loop
+    def run(self) -> str:
+        s, cfg = self.state, self.cfg
+        t0 = time.monotonic()
+        stopped_by = "epochs"
+        self.progress.start(self._total_steps(), s.step)
+        try:
+            while s.epoch < cfg.epochs:
+                if hasattr(self.loader, "set_epoch"):
+                    self.loader.set_epoch(s.epoch)
+                batches = itertools.islice(iter(self.loader), s.step_in_epoch, None)
+                stopped_by = self._train_epoch(batches, t0)
+                s.train_time += time.monotonic() - t0
+                t0 = time.monotonic()
+                # A budget that runs out on an epoch's last batch still completes that epoch.
+                epoch_done = stopped_by == "epochs" or s.step_in_epoch >= self._steps_per_epoch()
+                self._end_epoch(epoch_done)
+                if not epoch_done:
+                    break
+                if self.stopper.should_stop:
+                    stopped_by = "early_stopping"
+                    break
+        finally:
+            self.progress.stop()
+        return stopped_by
+
+    def _train_epoch(self, batches: Iterable[dict[str, torch.Tensor]], t0: float) -> str:
+        s, cfg = self.state, self.cfg
+        for batch in batches:
+            out = self.task.train_step(batch)
+            self.losses.append(out["loss"])
+            s.step += 1
+            s.step_in_epoch += 1
+            s.samples += self.task.batch_size(batch)
+            if s.step % cfg.log_every == 0:
+                self._check_and_log()
+            self.progress.advance(s, t0)
+            if cfg.max_steps is not None and s.step >= cfg.max_steps:
+                return "max_steps"
+            if cfg.max_time is not None and s.step % 5 == 0 and self._out_of_time(t0):
+                return "max_time"
+        return "epochs"
+
+    def _check_and_log(self) -> float | None:
+        """Synchronise buffered losses: raise on a non-finite one, log their mean."""
+        if not self.losses:
+            return None
+        losses = torch.stack([l.float() for l in self.losses]).cpu()
+        finite = torch.isfinite(losses)
+        if not bool(finite.all()):
+            first = int((~finite).nonzero()[0])
+            step = self.state.step - len(self.losses) + first + 1
+            raise NonFiniteLossError(step, float(losses[first]), self._ckpt("last"))
+        self.epoch_loss_sum += float(losses.sum())
+        self.epoch_loss_count += len(losses)
+        self.losses.clear()
+        mean = float(losses.mean())
+        self._log({"train_loss_step": mean}, self.state.step)
+        return mean
+
+    def _end_epoch(self, epoch_done: bool) -> None:
+        s = self.state
+        self._check_and_log()
+        train_loss = self.epoch_loss_sum / max(1, self.epoch_loss_count)
+        self.epoch_loss_sum, self.epoch_loss_count = 0.0, 0
+        metrics = {"epoch": s.epoch, "step": s.step, "train_loss": train_loss, **self.task.validate()}
+        s.history.append(metrics)
+        self._log(metrics, s.step)
+        improved = self.cfg.monitor in metrics and self.stopper.update(float(metrics[self.cfg.monitor]))
+        if not math.isfinite(train_loss):  # pragma: no cover - caught per step above
+            raise NonFiniteLossError(s.step, train_loss, self._ckpt("last"))
+        if epoch_done:
+            s.epoch += 1
+            s.step_in_epoch = 0
+        self.progress.epoch_done(metrics)
+        self._save("last")
+        if improved:
+            self._save("best")
+
+    # ----------------------------------------------------------------- io
+    def _ckpt(self, which: str) -> Path | None:
+        return self.ckpt_dir / f"{which}.ckpt" if self.ckpt_dir else None
+
+    def _save(self, which: str) -> None:
+        path = self._ckpt(which)
+        if path is None:
+            return
+        state = {
+            **self.task.checkpoint_state(),
+            "loop": asdict(self.state),
+            "early": self.stopper.state_dict(),
+            "rng": rng_state(),
+        }
+        save_checkpoint(self.fabric, path, state)
+
+    def _log(self, metrics: dict[str, float], step: int) -> None:
+        if not self.is_main:
+            return
+        for logger in self.loggers:
+            logger.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+
+class _Progress:
+    """A rich progress bar with loss and throughput, refreshed a few times a second."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.last_update = 0.0
+
+    def start(self, total: int, completed: int) -> None:
+        if not self.enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            transient=False,
+            refresh_per_second=4,
+        )
+        self.bar.start()
+        self.task_id = self.bar.add_task("train", total=total, completed=completed, info="")
+        self.samples0, self.t0 = None, time.monotonic()
+
+    def advance(self, state: LoopState, t0: float) -> None:
+        if self.bar is None:
+            return
+        now = time.monotonic()
+        if now - self.last_update < 0.25:
+            return
+        self.last_update = now
+        elapsed = state.train_time + (now - t0)
+        rate = state.samples / elapsed if elapsed > 0 else 0.0
+        self.bar.update(self.task_id, completed=state.step, description=f"epoch {state.epoch + 1}", info=f"{rate:,.0f} img/s")
+
+    def epoch_done(self, metrics: dict[str, float]) -> None:
+        if self.bar is None:
+            return
+        shown = "  ".join(f"{k}={v:.4g}" for k, v in metrics.items() if k not in ("epoch", "step"))
+        self.bar.update(self.task_id, completed=int(metrics["step"]), info=shown)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None

@@ -1,0 +1,1 @@
+"""Image classification: train, evaluate, predict, and transfer learning (notes 3.6)."""

@@ -1,0 +1,65 @@
+"""Building the model a classification run trains: from scratch, or transferred (notes 3.6).
+
+- scratch: ``create_model(cfg.model.name, ...)``.
+- ``--init RUN_DIR``: same architecture as that run, its ``features`` weights, a new head.
+- ``--init torchvision:NAME``: torchvision's ImageNet backbone, a new head.
+
+``--freeze features`` then trains the new head only (transfer learning);
+without it everything trains, the backbone at ``lr * backbone_lr_mult`` (fine-tuning).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch.nn as nn
+
+from dlbox.config import ClassifyConfig
+from dlbox.data.bundle import DataBundle
+from dlbox.models import create_model
+
+
+def build_model(cfg: ClassifyConfig, bundle: DataBundle) -> nn.Module:
+    shape = {"in_channels": bundle.in_channels, "num_classes": bundle.num_classes, "image_size": list(bundle.image_size)}
+    init = cfg.transfer.init
+    if init is None:
+        return create_model(cfg.model.name, **{**cfg.model.kwargs, **shape})
+    if init.startswith("torchvision:"):
+        from dlbox.models.torchvision_adapter import load_backbone
+
+        arch = init.split(":", 1)[1]
+        model = create_model("torchvision", arch=arch, **shape)
+        load_backbone(model, arch, cfg.transfer.weights)
+        return model
+    return _from_run(Path(init), shape)
+
+
+def _from_run(run_dir: Path, shape: dict[str, Any]) -> nn.Module:
+    from dlbox.model_io import load_state_file, read_model_json
+
+    source = read_model_json(run_dir)
+    src_channels = source["kwargs"].get("in_channels")
+    if src_channels is not None and src_channels != shape["in_channels"]:
+        raise ValueError(
+            f"--init {run_dir}: that model takes {src_channels}-channel images but this dataset has "
+            f"{shape['in_channels']}; use data.grayscale or a matching dataset"
+        )
+    model = create_model(source["name"], **{**source["kwargs"], **shape})
+    state = load_state_file(run_dir / "model.safetensors")
+    features = {k[len("features.") :]: v for k, v in state.items() if k.startswith("features.")}
+    model.features.load_state_dict(features)
+    return model
+
+
+def param_groups(model: nn.Module, lr: float, freeze: str | None, backbone_lr_mult: float) -> list[dict[str, Any]]:
+    """Optimizer parameter groups implementing freezing and a backbone learning-rate multiplier."""
+    if freeze not in (None, "features"):
+        raise ValueError(f"--freeze {freeze!r} is not valid; the only frozen part supported is 'features'")
+    backbone = list(model.features.parameters())
+    head = [p for n, p in model.named_parameters() if not n.startswith("features.")]
+    if freeze == "features":
+        for p in backbone:
+            p.requires_grad_(False)
+        return [{"params": head, "lr": lr}]
+    return [{"params": backbone, "lr": lr * backbone_lr_mult}, {"params": head, "lr": lr}]

@@ -1,0 +1,165 @@
+"""``dlbox classify train``: data -> model -> the shared loop -> a complete run directory."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from dlbox.config import ClassifyConfig, from_dict, load_yaml, save_yaml
+from dlbox.data import load_dataset, make_loader, split_len
+from dlbox.engine.fabric_setup import build_fabric, make_loggers
+from dlbox.engine.loop import fit
+from dlbox.engine.optim import build_optimizer, build_scheduler
+from dlbox.engine.rundir import RunDirError, is_complete, new_run_dir, write_json
+from dlbox.tasks.classify.model_init import build_model, param_groups
+from dlbox.tasks.classify.step import ClassificationTask
+
+TASK = "classify"
+
+
+def train(cfg: ClassifyConfig, resume: str | Path | None = None) -> Path:
+    """Train a classifier as ``cfg`` says (or continue ``resume``); return the run directory."""
+    if resume is not None:
+        cfg = resume_config(Path(resume), cfg)
+    fabric = build_fabric(cfg.fabric)
+    return Path(fabric.launch(_train_worker, cfg, str(resume) if resume else None))
+
+
+def resume_config(run_dir: Path, overrides: ClassifyConfig | None = None) -> ClassifyConfig:
+    """The saved config of an unfinished run; a complete or foreign directory is an error."""
+    cfg_path = run_dir / "config.yaml"
+    if not cfg_path.is_file():
+        raise RunDirError(f"--resume {run_dir}: no config.yaml there; is it a dlbox classify run directory?")
+    if is_complete(run_dir):
+        raise RunDirError(f"--resume {run_dir}: that run already finished (metrics.json exists)")
+    cfg = from_dict(ClassifyConfig, load_yaml(cfg_path))
+    if overrides is not None:  # devices may differ between the original run and its resumption
+        cfg.fabric = overrides.fabric
+    return cfg
+
+
+def _prepare_run_dir(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> Path:
+    path = None
+    if fabric.global_rank == 0:
+        path = Path(resume) if resume else new_run_dir(TASK, cfg.name, cfg.out)
+        (path / "checkpoints").mkdir(exist_ok=True)
+        save_yaml(cfg, path / "config.yaml")
+    return Path(fabric.broadcast(str(path) if path else None, src=0))
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside Fabric's and torch.compile's wrappers."""
+    model = getattr(model, "module", model)
+    return getattr(model, "_orig_mod", model)
+
+
+def _batch_size(cfg: ClassifyConfig, n_train: int, world_size: int) -> int:
+    bs = cfg.train.batch_size
+    if bs == "full":  # notes 2.1: full-batch gradient descent
+        return max(1, n_train // world_size)
+    if not isinstance(bs, int) or bs < 1:
+        raise ValueError(f"batch size must be a positive integer or 'full', got {bs!r}")
+    return bs
+
+
+def _train_worker(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
+    fabric.seed_everything(cfg.train.seed, verbose=False)
+    if cfg.train.deterministic:
+        torch.use_deterministic_algorithms(True)
+    run_dir = _prepare_run_dir(fabric, cfg, resume)
+    bundle = load_dataset(cfg.data)
+    if fabric.global_rank == 0:
+        write_json(run_dir / "data.json", {**bundle.info, "class_names": bundle.class_names})
+
+    model = build_model(cfg, bundle)
+    if cfg.fabric.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = build_optimizer(
+        param_groups(model, cfg.optim.lr, cfg.transfer.freeze, cfg.optim.backbone_lr_mult), cfg.optim
+    )
+    ema = None
+    if cfg.train.ema:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema_decay), use_buffers=True)
+    if cfg.fabric.compile:
+        model = torch.compile(model)
+    model, optimizer = fabric.setup(model, optimizer)
+    if ema is not None:
+        ema = fabric.to_device(ema)
+
+    n_train = split_len(bundle.train)
+    batch_size = _batch_size(cfg, n_train, fabric.world_size)
+    train_loader = make_loader(
+        bundle.train, batch_size, shuffle=True, seed=cfg.train.seed, device=fabric.device,
+        rank=fabric.global_rank, world_size=fabric.world_size, num_workers=cfg.data.num_workers,
+    )
+    val_loader = make_loader(bundle.val, cfg.train.eval_batch_size, shuffle=False, device=fabric.device, num_workers=cfg.data.num_workers)
+    total_steps = cfg.train.epochs * len(train_loader)
+    if cfg.train.max_steps:
+        total_steps = min(total_steps, cfg.train.max_steps)
+    scheduler = build_scheduler(optimizer, cfg.optim, total_steps, len(train_loader))
+    task = ClassificationTask(
+        fabric, model, optimizer, scheduler, val_loader, ema,
+        label_smoothing=cfg.optim.label_smoothing, grad_clip=cfg.train.grad_clip,
+        channels_last=cfg.fabric.channels_last, augment=cfg.data.augment,
+        frozen_features=cfg.transfer.freeze == "features",
+    )
+    ckpt_dir = run_dir / "checkpoints"
+    last = ckpt_dir / "last.ckpt"
+    loggers = make_loggers(run_dir) if fabric.global_rank == 0 else []
+    result = fit(fabric, task, train_loader, cfg.train, ckpt_dir, loggers, resume_from=last if resume and last.exists() else None)
+    for logger in loggers:
+        logger.finalize("success")
+
+    best = ckpt_dir / "best.ckpt"
+    if cfg.train.patience is not None and best.exists():  # early stopping: keep the best epoch's weights
+        fabric.load(best, task.checkpoint_state(), strict=False, weights_only=True)
+
+    test_loader = make_loader(bundle.test, cfg.train.eval_batch_size, shuffle=False, device=fabric.device, num_workers=cfg.data.num_workers)
+    if fabric.global_rank == 0:
+        _finish(run_dir, cfg, bundle, task, test_loader, result, batch_size)
+    fabric.barrier()
+    return str(run_dir)
+
+
+def _finish(run_dir: Path, cfg: ClassifyConfig, bundle: Any, task: ClassificationTask, test_loader: Any, result: Any, batch_size: int) -> None:
+    from dlbox.model_io import save_model
+    from dlbox.plots import plot_confusion, plot_curves
+    from dlbox.tasks.classify.metrics import classification_report
+
+    import numpy as np
+
+    logits, labels = task.predict_logits(test_loader)
+    report = classification_report(logits.cpu(), labels.cpu(), bundle.class_names)
+    final_model = unwrap(task.eval_model)
+    meta = {
+        "task": TASK,
+        "class_names": bundle.class_names,
+        "input": {"channels": bundle.in_channels, "size": list(bundle.image_size)},
+    }
+    save_model(run_dir, final_model, meta)
+    plot_curves(result.state.history, run_dir / "curves.png")
+    plot_confusion(np.asarray(report["confusion_matrix"]), bundle.class_names, run_dir / "confusion_matrix.png")
+    last_val = result.state.history[-1] if result.state.history else {}
+    metrics = {
+        "test_acc": report["accuracy"],
+        "test_loss": report["loss"],
+        "val_acc": last_val.get("val_acc"),
+        "best_" + result.monitor: result.best,
+        "best_epoch": result.best_epoch,
+        "epochs": result.state.epoch,
+        "steps": result.state.step,
+        "batch_size": batch_size,
+        "stopped_by": result.stopped_by,
+        "train_time_s": round(result.state.train_time, 3),
+        "images_per_s": round(result.samples_per_s, 1),
+        "per_class": report["per_class"],
+        "confusion_matrix": report["confusion_matrix"],
+        "config": dataclasses.asdict(cfg)["model"],
+    }
+    write_json(run_dir / "metrics.json", metrics)  # last: its presence marks the run complete
