@@ -146,7 +146,7 @@ class _Runner:
                 # A budget that runs out on an epoch's last batch still completes that epoch.
                 epoch_done = stopped_by == "epochs" or s.step_in_epoch >= self._steps_per_epoch()
                 self._end_epoch(epoch_done)
-                if not epoch_done:
+                if stopped_by != "epochs":
                     break
                 if self.stopper.should_stop:
                     stopped_by = "early_stopping"
@@ -168,7 +168,8 @@ class _Runner:
             self.progress.advance(s, t0)
             if cfg.max_steps is not None and s.step >= cfg.max_steps:
                 return "max_steps"
-            if cfg.max_time is not None and s.step % 5 == 0 and self._out_of_time(t0):
+            # Under DDP the decision needs a broadcast, so it is taken every 5 steps only.
+            if cfg.max_time is not None and (self.fabric.world_size == 1 or s.step % 5 == 0) and self._out_of_time(t0):
                 return "max_time"
         return "epochs"
 

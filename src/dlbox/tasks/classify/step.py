@@ -83,6 +83,8 @@ class ClassificationTask:
         return torch.cat(logits), torch.cat(labels)
 
     def validate(self) -> dict[str, float]:
+        if len(self.val_loader) == 0:  # no validation split: nothing to report
+            return {}
         logits, labels = self.predict_logits(self.val_loader)
         return {
             "val_loss": float(F.cross_entropy(logits, labels)),

@@ -25,8 +25,30 @@ def train(cfg: ClassifyConfig, resume: str | Path | None = None) -> Path:
     """Train a classifier as ``cfg`` says (or continue ``resume``); return the run directory."""
     if resume is not None:
         cfg = resume_config(Path(resume), cfg)
+    validate_config(cfg)
     fabric = build_fabric(cfg.fabric)
     return Path(fabric.launch(_train_worker, cfg, str(resume) if resume else None))
+
+
+def validate_config(cfg: ClassifyConfig) -> None:
+    """Reject invalid choices before any work or any run directory (each message lists the valid values)."""
+    from dlbox.engine.fabric_setup import PRECISIONS
+    from dlbox.engine.optim import OPTIMIZERS, SCHEDULES
+
+    checks = [
+        ("--optimizer", cfg.optim.optimizer, OPTIMIZERS),
+        ("--schedule", cfg.optim.schedule, SCHEDULES),
+        ("--precision", str(cfg.fabric.precision), PRECISIONS),
+        ("--freeze", cfg.transfer.freeze, (None, "features")),
+        ("--on-bad-image", cfg.data.on_bad_image, ("skip", "fail")),
+        ("--monitor", cfg.train.monitor, ("val_acc", "val_loss")),
+    ]
+    for option, value, valid in checks:
+        if value not in valid:
+            raise ValueError(f"{option} {value!r} is not valid; choose from {', '.join(str(v) for v in valid if v)}")
+    _batch_size(cfg, 1, 1)
+    if cfg.data.val_fraction <= 0 and (cfg.train.patience is not None):
+        raise ValueError("early stopping (--patience) needs a validation split (data.val_fraction > 0)")
 
 
 def resume_config(run_dir: Path, overrides: ClassifyConfig | None = None) -> ClassifyConfig:
@@ -68,14 +90,22 @@ def _batch_size(cfg: ClassifyConfig, n_train: int, world_size: int) -> int:
 
 def _train_worker(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
     fabric.seed_everything(cfg.train.seed, verbose=False)
-    if cfg.train.deterministic:
-        torch.use_deterministic_algorithms(True)
-    run_dir = _prepare_run_dir(fabric, cfg, resume)
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(cfg.train.deterministic or was_deterministic)
+    try:
+        return _train(fabric, cfg, resume)
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+
+
+def _train(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
+    # Data and model first: a bad dataset, model name or --init fails before any run directory exists.
     bundle = load_dataset(cfg.data)
+    model = build_model(cfg, bundle)
+    run_dir = _prepare_run_dir(fabric, cfg, resume)
     if fabric.global_rank == 0:
         write_json(run_dir / "data.json", {**bundle.info, "class_names": bundle.class_names})
 
-    model = build_model(cfg, bundle)
     if cfg.fabric.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = build_optimizer(
@@ -121,13 +151,39 @@ def _train_worker(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
         fabric.load(best, task.checkpoint_state(), strict=False, weights_only=True)
 
     test_loader = make_loader(bundle.test, cfg.train.eval_batch_size, shuffle=False, device=fabric.device, num_workers=cfg.data.num_workers)
+    replicas = replica_fingerprints(fabric, unwrap(task.eval_model))
     if fabric.global_rank == 0:
-        _finish(run_dir, cfg, bundle, task, test_loader, result, batch_size)
+        _finish(run_dir, cfg, bundle, task, test_loader, result, batch_size, replicas)
     fabric.barrier()
     return str(run_dir)
 
 
-def _finish(run_dir: Path, cfg: ClassifyConfig, bundle: Any, task: ClassificationTask, test_loader: Any, result: Any, batch_size: int) -> None:
+def replica_fingerprints(fabric: Any, model: nn.Module) -> list[str]:
+    """SHA-256 of each rank's final weights; under DDP every entry must be equal.
+
+    A mismatch means the replicas diverged (e.g. a rank saw different data
+    or skipped a gradient sync) and the run is reported as failed.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    mine = torch.frombuffer(bytearray(digest.digest()), dtype=torch.uint8).to(fabric.device)
+    import warnings
+
+    with warnings.catch_warnings():  # Lightning calls a torch.distributed API that torch now deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        gathered = fabric.all_gather(mine).reshape(-1, 32) if fabric.world_size > 1 else mine.reshape(1, 32)
+    prints = [bytes(row.cpu().tolist()).hex() for row in gathered]
+    if len(set(prints)) > 1:
+        raise RuntimeError(f"DDP replicas ended with different weights: {prints}")
+    return prints
+
+
+def _finish(run_dir: Path, cfg: ClassifyConfig, bundle: Any, task: ClassificationTask, test_loader: Any, result: Any, batch_size: int, replicas: list[str]) -> None:
     from dlbox.model_io import save_model
     from dlbox.plots import plot_confusion, plot_curves
     from dlbox.tasks.classify.metrics import classification_report
@@ -156,6 +212,8 @@ def _finish(run_dir: Path, cfg: ClassifyConfig, bundle: Any, task: Classificatio
         "steps": result.state.step,
         "batch_size": batch_size,
         "stopped_by": result.stopped_by,
+        "world_size": len(replicas),
+        "weight_sha256_per_rank": replicas,
         "train_time_s": round(result.state.train_time, 3),
         "images_per_s": round(result.samples_per_s, 1),
         "per_class": report["per_class"],
