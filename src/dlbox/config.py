@@ -9,6 +9,8 @@ typo never silently does nothing.
 from __future__ import annotations
 
 import dataclasses
+import re
+import types
 
 import typing
 from dataclasses import dataclass, field
@@ -149,8 +151,44 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "") -> T:
             if not isinstance(value, dict):
                 raise ConfigError(f"config key {where + name} must be a mapping, got {value!r}")
             value = from_dict(tp, value, where=f"{where}{name}.")
+        else:
+            value = _coerce(value, tp, where + name)
         kwargs[name] = value
     return cls(**kwargs)
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check ``value`` against the field type; numbers written as text (YAML 1.1 reads ``1e-3`` as a string) become numbers."""
+    options = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    if value is None:
+        if type(None) in options:
+            return None
+        raise ConfigError(f"config key {key} may not be empty")
+    for option in options:
+        origin = typing.get_origin(option) or option
+        if origin is Any:
+            return value
+        if origin is bool and isinstance(value, bool):
+            return value
+        if origin is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if origin is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if origin is str and isinstance(value, str):
+            return value
+        if origin in (list, tuple) and isinstance(value, (list, tuple)):
+            return list(value)
+        if origin is dict and isinstance(value, dict):
+            return value
+    if isinstance(value, str):  # a number YAML left as text, e.g. "1e-3"
+        for option in options:
+            if option in (int, float):
+                try:
+                    return option(value)
+                except ValueError:
+                    continue
+    names = " or ".join(getattr(o, "__name__", str(o)) for o in options)
+    raise ConfigError(f"config key {key} must be {names}, got {value!r}")
 
 
 def merge(cfg: T, data: dict[str, Any]) -> T:
@@ -170,12 +208,28 @@ def _deep_update(base: dict[str, Any], new: dict[str, Any]) -> None:
             base[key] = value
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2-style numbers: ``1e-3`` is a float (PyYAML's YAML 1.1 reads it as a string)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def read_value(text: str) -> Any:
+    """A command-line value read as YAML (``3``, ``1e-3``, ``[16, 32]``, ``true``, ``full``)."""
+    return yaml.load(text, Loader=_Loader) if text.strip() else None
+
+
 def parse_override(text: str) -> dict[str, Any]:
     """``"train.epochs=3"`` -> ``{"train": {"epochs": 3}}`` (the value is read as YAML)."""
     if "=" not in text:
         raise ConfigError(f"override {text!r} must look like key.path=value (e.g. train.epochs=3)")
     path, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw.strip() else None
+    value = read_value(raw)
     out: dict[str, Any] = {}
     node = out
     keys = path.strip().split(".")
@@ -191,7 +245,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"config file {p} does not exist")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.load(p.read_text(), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
     if data is None:

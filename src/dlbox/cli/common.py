@@ -34,14 +34,14 @@ def user_errors(fn: F) -> F:
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
     """``["depth=3", "channels=[16,32]"]`` -> ``{"depth": 3, "channels": [16, 32]}`` (values read as YAML)."""
-    import yaml
+    from dlbox.config import read_value
 
     out: dict[str, Any] = {}
     for text in pairs or []:
         if "=" not in text:
             raise typer.BadParameter(f"{text!r} must look like key=value", param_hint=option)
         key, raw = text.split("=", 1)
-        out[key.strip()] = yaml.safe_load(raw)
+        out[key.strip()] = read_value(raw)
     return out
 
 

@@ -8,14 +8,20 @@ prints the run directory.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import numpy as np
 import typer
 
 from dlbox.cli.common import echo_run_dir, user_errors
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from dlbox.fundamentals import MLP, Perceptron
 
 app = typer.Typer(help="First principles in NumPy: perceptron, backpropagation, optimizers, expressivity.",
                   no_args_is_help=True)
@@ -244,7 +250,8 @@ def _print_table(title: str, rows: list[dict]) -> None:
     Console().print(table)
 
 
-def _pyplot():  # noqa: ANN202 - the matplotlib.pyplot module, headless
+def _pyplot() -> ModuleType:
+    """``matplotlib.pyplot`` on the headless Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -270,7 +277,9 @@ def _plot_curves(curves: dict[str, list[float]], xlabel: str, ylabel: str, path:
     plt.close(fig)
 
 
-def _plot_perceptron(x: np.ndarray, y: np.ndarray, unit, errors: list[int], gate: str, path: Path) -> None:  # noqa: ANN001
+def _plot_perceptron(
+    x: np.ndarray, y: np.ndarray, unit: Perceptron, errors: list[int], gate: str, path: Path
+) -> None:
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=200, edgecolors="k")
@@ -286,7 +295,12 @@ def _plot_perceptron(x: np.ndarray, y: np.ndarray, unit, errors: list[int], gate
     plt.close(fig)
 
 
-def _plot_approximation(widths: list[int], f, build, path: Path) -> None:  # noqa: ANN001
+def _plot_approximation(
+    widths: list[int],
+    f: Callable[[np.ndarray], np.ndarray],
+    build: Callable[[Callable, int, float, float], MLP],
+    path: Path,
+) -> None:
     plt = _pyplot()
     grid = np.linspace(-3.0, 3.0, 1001)
     fig, ax = plt.subplots(figsize=(8, 4.5))

@@ -6,7 +6,8 @@ import os
 
 import typer
 
-from dlbox.cli import classify
+from dlbox.cli import classify, fundamentals
+from dlbox.cli.summary import summary_command
 
 app = typer.Typer(
     help="dlbox: every technique of a deep-learning course, as one toolkit. `dlbox TASK MODE --help` for details.",
@@ -14,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(classify.app, name="classify")
+app.add_typer(fundamentals.app, name="fundamentals")
+app.command("summary")(summary_command)
 
 
 def main() -> None:

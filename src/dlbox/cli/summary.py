@@ -8,13 +8,26 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from dlbox.cli.common import user_errors
 
+if TYPE_CHECKING:
+    import torch.nn as nn
+
+    from rich.table import Table
+
+    from dlbox.analysis.summary import SeparableComparison, Summary
+
+    Comparisons = list[tuple[str, SeparableComparison]]
+
 DEFAULT_INPUT = "1x8x8"  # the shape of dlbox's default data set (digits); every builder's default
+MODEL_HELP = "registered model name (see `dlbox classify train --help`) or a run directory"
+INPUT_HELP = "input shape CxHxW, e.g. 3x32x32 (default: the run's input, else 1x8x8)"
+OUT_HELP = "also write summary.{txt,json,csv} and a plot to this new directory"
+COMPARE_HELP = "also compare every KxK convolution with its depthwise-separable version (notes 3.4.1)"
 
 
 class SummaryFormat(str, Enum):
@@ -27,12 +40,12 @@ class SummaryFormat(str, Enum):
 
 @user_errors
 def summary_command(
-    model: Annotated[str, typer.Argument(help="registered model name (see `dlbox classify train --help`) or a run directory")],
-    input: Annotated[Optional[str], typer.Option("--input", help="input shape CxHxW, e.g. 3x32x32 (default: the run's input, else 1x8x8)")] = None,  # noqa: A002
+    model: Annotated[str, typer.Argument(help=MODEL_HELP)],
+    input: Annotated[Optional[str], typer.Option("--input", help=INPUT_HELP)] = None,  # noqa: A002
     format: Annotated[SummaryFormat, typer.Option("--format", help="table | json | csv")] = SummaryFormat.table,  # noqa: A002
-    out: Annotated[Optional[str], typer.Option("--out", help="also write summary.{txt,json,csv} and a plot to this new directory")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", help=OUT_HELP)] = None,
     num_classes: Annotated[int, typer.Option("--num-classes", min=1, help="classes of a registered model")] = 10,
-    compare_separable: Annotated[bool, typer.Option("--compare-separable", help="also compare every KxK convolution with its depthwise-separable version (notes 3.4.1)")] = False,
+    compare_separable: Annotated[bool, typer.Option("--compare-separable", help=COMPARE_HELP)] = False,
 ) -> None:
     """Print a per-layer summary (name, type, output shape, params, MACs, receptive field) and totals.
 
@@ -62,7 +75,7 @@ def parse_input_shape(text: str) -> tuple[int, int, int]:
     return c, h, w
 
 
-def _load(model: str, input_text: str | None, num_classes: int):  # noqa: ANN202 - (nn.Module, shape)
+def _load(model: str, input_text: str | None, num_classes: int) -> tuple[nn.Module, tuple[int, int, int]]:
     path = Path(model)
     if path.is_dir():
         return _load_run(path, input_text)
@@ -78,7 +91,7 @@ def _load(model: str, input_text: str | None, num_classes: int):  # noqa: ANN202
     return create_model(model, in_channels=c, num_classes=num_classes, image_size=image_size), (c, h, w)
 
 
-def _load_run(path: Path, input_text: str | None):  # noqa: ANN202
+def _load_run(path: Path, input_text: str | None) -> tuple[nn.Module, tuple[int, int, int]]:
     from dlbox import load_model
 
     network = load_model(path)
@@ -99,7 +112,7 @@ def _run_input_shape(config: dict) -> tuple[int, int, int]:
     return int(channels), int(h), int(w)
 
 
-def _separable_rows(network, result) -> list:  # noqa: ANN001
+def _separable_rows(network: nn.Module, result: Summary) -> Comparisons:
     """One :class:`SeparableComparison` per standard KxK convolution of the summarized model."""
     import torch.nn as nn
 
@@ -109,12 +122,16 @@ def _separable_rows(network, result) -> list:  # noqa: ANN001
     out = []
     for row in result.rows:
         conv = modules.get(row.name)
-        if isinstance(conv, nn.Conv2d) and conv.groups == 1 and max(conv.kernel_size) > 1 and conv.kernel_size[0] == conv.kernel_size[1]:
-            out.append((row.name, compare_separable(conv.in_channels, conv.out_channels, conv.kernel_size[0], row.output_shape[-1])))
+        if not isinstance(conv, nn.Conv2d) or conv.groups != 1:
+            continue
+        k_h, k_w = conv.kernel_size
+        if k_h == k_w > 1:
+            # MACs at the layer's output size (the kernel is applied O_h x O_w times, whatever the stride)
+            out.append((row.name, compare_separable(conv.in_channels, conv.out_channels, k_h, row.output_shape[-1])))
     return out
 
 
-def _print(result, comparisons: list, fmt: SummaryFormat) -> None:  # noqa: ANN001
+def _print(result: Summary, comparisons: Comparisons, fmt: SummaryFormat) -> None:
     if fmt is SummaryFormat.json:
         data = result.to_dict()
         if comparisons:
@@ -127,24 +144,25 @@ def _print(result, comparisons: list, fmt: SummaryFormat) -> None:  # noqa: ANN0
     else:
         from rich.console import Console
 
-        console = Console(width=max(Console().width, 120))
+        console = Console(width=max(Console().width, 160))
         console.print(result.to_table())
         if comparisons:
             console.print(_comparison_table(comparisons))
 
 
-def _comparison_dicts(comparisons: list) -> list[dict]:
+def _comparison_dicts(comparisons: Comparisons) -> list[dict]:
     return [{"layer": name, **c.to_dict()} for name, c in comparisons]
 
 
-def _comparison_csv(comparisons: list) -> str:
+def _comparison_csv(comparisons: Comparisons) -> str:
     lines = ["layer,standard_params,separable_params,standard_macs,separable_macs,macs_ratio"]
     for name, c in comparisons:
-        lines.append(f"{name},{c.standard_params},{c.separable_params},{c.standard_macs},{c.separable_macs},{c.macs_ratio:.6f}")
+        numbers = [c.standard_params, c.separable_params, c.standard_macs, c.separable_macs]
+        lines.append(",".join([name, *map(str, numbers), f"{c.macs_ratio:.6f}"]))
     return "\n".join(lines) + "\n"
 
 
-def _comparison_table(comparisons: list):  # noqa: ANN202 - rich Table
+def _comparison_table(comparisons: Comparisons) -> Table:
     from rich.table import Table
 
     table = Table(title="Standard vs depthwise-separable convolutions (notes 3.4.1)")
@@ -154,13 +172,14 @@ def _comparison_table(comparisons: list):  # noqa: ANN202 - rich Table
         shape = f"{c.in_channels}->{c.out_channels} k{c.kernel} @{c.size}"
         table.add_row(name, shape, f"{c.standard_params:,}", f"{c.separable_params:,}",
                       f"{c.standard_macs:,}", f"{c.separable_macs:,}", f"{c.macs_ratio:.3f}")
-    totals = [sum(getattr(c, f) for _, c in comparisons) for f in ("standard_params", "separable_params", "standard_macs", "separable_macs")]
+    fields = ("standard_params", "separable_params", "standard_macs", "separable_macs")
+    totals = [sum(getattr(c, f) for _, c in comparisons) for f in fields]
     table.add_section()
     table.add_row("Total", "", *(f"{t:,}" for t in totals), f"{totals[3] / totals[2]:.3f}")
     return table
 
 
-def _write(directory: Path, result, comparisons: list) -> None:  # noqa: ANN001
+def _write(directory: Path, result: Summary, comparisons: Comparisons) -> None:
     from rich.console import Console
 
     from dlbox.engine.rundir import new_run_dir, write_json
@@ -176,7 +195,7 @@ def _write(directory: Path, result, comparisons: list) -> None:  # noqa: ANN001
     typer.echo(f"run directory: {run_dir}")
 
 
-def _plot(result, path: Path) -> None:  # noqa: ANN001
+def _plot(result: Summary, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -101,11 +101,13 @@ def _load_folder(cfg: DataConfig, root: Path) -> DataBundle:
         return _split({"image": images, "label": labels}, index.class_names, cfg, info)
     # Large tree: verify headers, split indices, stream pixels through DataLoader workers.
     index = verify_headers(index, cfg.on_bad_image)
+    if not index.files:
+        raise DatasetError(f"folder dataset {root} has no readable images")
     labels = torch.tensor(index.labels)
     tr, va, te = stratified_split(labels, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)
 
     def part(idx: torch.Tensor) -> StreamingFolder:
-        return StreamingFolder([index.files[i] for i in idx], [index.labels[i] for i in idx], channels, size)
+        return StreamingFolder([index.files[i] for i in idx], [index.labels[i] for i in idx], channels, size, cfg.on_bad_image)
 
     info.update(skipped=index.skipped, streaming=True, sizes={"train": len(tr), "val": len(va), "test": len(te)})
     return DataBundle(part(tr), part(va), part(te), index.class_names, channels, size, info)

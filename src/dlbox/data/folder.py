@@ -95,18 +95,30 @@ def probe_image(path: Path, channels: int) -> tuple[int, int] | None:
 class StreamingFolder(Dataset):
     """Decodes files lazily (for trees too large to hold in memory).
 
-    Files are verified once up front (a cheap header check), so bad files are
-    reported before training starts rather than crashing a worker mid-epoch.
+    Headers are verified up front (:func:`verify_headers`), but a file can
+    still fail to decode (a truncated body). With ``on_bad_image="skip"`` such a
+    file is replaced by the next readable one of the split and reported in a
+    warning naming it; with ``"fail"`` the error names the file.
     """
 
-    def __init__(self, files: list[Path], labels: list[int], channels: int, size: tuple[int, int]):
+    def __init__(self, files: list[Path], labels: list[int], channels: int, size: tuple[int, int], on_bad_image: str = "skip"):
+        validate_policy(on_bad_image)
         self.files, self.labels, self.channels, self.size = files, labels, channels, size
+        self.on_bad_image = on_bad_image
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {"image": read_image(self.files[i], self.channels, self.size), "label": torch.tensor(self.labels[i])}
+        for offset in range(len(self.files)):
+            j = (i + offset) % len(self.files)
+            try:
+                return {"image": read_image(self.files[j], self.channels, self.size), "label": torch.tensor(self.labels[j])}
+            except BadImageError as exc:
+                if self.on_bad_image == "fail":
+                    raise DatasetError(f"unreadable file {exc.path} ({exc.reason})") from None
+                warnings.warn(f"skipped unreadable file {exc.path} ({exc.reason}); using the next image instead", stacklevel=2)
+        raise DatasetError(f"no readable image among {len(self.files)} files (first: {self.files[0] if self.files else 'none'})")
 
 
 def verify_headers(index: FolderIndex, on_bad_image: str) -> FolderIndex:
@@ -118,10 +130,21 @@ def verify_headers(index: FolderIndex, on_bad_image: str) -> FolderIndex:
     for path, label in zip(index.files, index.labels):
         try:
             with Image.open(path) as im:
+                fmt = im.format
                 im.verify()
+            if fmt == "JPEG" and not _has_jpeg_end(path):  # verify() does not read a JPEG's body
+                raise OSError("truncated JPEG (no end-of-image marker)")
             keep_f.append(path)
             keep_l.append(label)
         except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files
             bad.append(f"{path} ({exc or type(exc).__name__})")
     _report_bad(bad, on_bad_image)
     return FolderIndex(index.root, index.class_names, keep_f, keep_l, bad)
+
+
+def _has_jpeg_end(path: Path) -> bool:
+    """A complete JPEG ends with the EOI marker FF D9 (trailing padding bytes allowed)."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 64))
+        return b"\xff\xd9" in f.read()

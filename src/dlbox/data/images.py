@@ -37,6 +37,8 @@ def read_image(path: str | Path, channels: int = 3, size: tuple[int, int] | None
             warnings.simplefilter("ignore")
             with Image.open(p) as im:
                 im.load()  # forces a full decode: truncated files fail here
+                if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit and wide grayscale: Pillow's "L" would clip
+                    return _wide_gray(im, channels, size)
                 if im.mode in ("RGBA", "LA", "P", "PA"):
                     im = im.convert("RGBA")
                     bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
@@ -49,3 +51,16 @@ def read_image(path: str | Path, channels: int = 3, size: tuple[int, int] | None
         raise BadImageError(p, str(exc) or type(exc).__name__) from None
     t = torch.from_numpy(arr.copy())
     return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)  # (C, H, W)
+
+
+def _wide_gray(im, channels: int, size: tuple[int, int] | None) -> torch.Tensor:
+    """A 16-bit (or 32-bit) grayscale image scaled by its type's range, not clipped at 255."""
+    from PIL import Image
+
+    arr = np.asarray(im, dtype=np.float32)
+    scale = 65535.0 if im.mode.startswith("I;16") or arr.max(initial=0) <= 65535 else float(arr.max())
+    arr = np.clip(arr / scale, 0.0, 1.0)
+    if size is not None:
+        arr = np.asarray(Image.fromarray(arr, mode="F").resize((size[1], size[0]), Image.BILINEAR), dtype=np.float32)
+    t = torch.from_numpy(arr.copy()).unsqueeze(0)  # (1, H, W)
+    return t.expand(channels, -1, -1).clone() if channels == 3 else t

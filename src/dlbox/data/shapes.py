@@ -56,12 +56,15 @@ def shape_mask(shape: Shape, size: int) -> np.ndarray:
     raise ValueError(f"unknown shape kind {shape.kind!r}; valid kinds: {', '.join(KINDS)}")
 
 
-def _box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over the smaller box's area: 1.0 when one box lies inside the other.
+
+    (IoU would let a small shape sit entirely under a large one and vanish.)
+    """
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
 
 
 def _color(rng: np.random.Generator, background: np.ndarray) -> tuple[float, float, float]:
@@ -82,7 +85,11 @@ def sample_scene(
     scale: tuple[float, float] = (0.12, 0.3),
     noise: float = 0.05,
 ) -> Scene:
-    """Scene ``index`` of the family ``seed``; objects overlap with box IoU below 0.2."""
+    """Scene ``index`` of the family ``seed``.
+
+    Objects overlap by less than 20% of the smaller one's box and each covers at
+    least one pixel, so every object stays visible.
+    """
     rng = np.random.default_rng([seed, index])
     background = rng.uniform(0.0, 1.0, 3) * 0.6 + 0.2 * rng.uniform()
     count = int(rng.integers(min_objects, max_objects + 1))
@@ -95,9 +102,12 @@ def sample_scene(
         r = float(rng.uniform(*scale) * size)
         cx, cy = (float(v) for v in rng.uniform(r, size - r, 2))
         box = (cx - r, cy - r, cx + r, cy + r)
-        if any(_box_iou(box, b) > 0.2 for b in boxes):
+        if any(_overlap(box, b) > 0.2 for b in boxes):
             continue
-        shapes.append(Shape(kind, cx, cy, r, _color(rng, background)))
+        shape = Shape(kind, cx, cy, r, _color(rng, background))
+        if not shape_mask(shape, size).any():  # too thin to cover a pixel centre at this size
+            continue
+        shapes.append(shape)
         boxes.append(box)
     return Scene(size, tuple(float(v) for v in background), tuple(shapes), noise, int(rng.integers(2**31)))
 
@@ -108,14 +118,17 @@ def render(scene: Scene, kinds: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray
     image = np.empty((3, s, s), np.float32)
     image[:] = np.asarray(scene.background, np.float32)[:, None, None]
     mask = np.zeros((s, s), np.int64)
-    boxes, labels = [], []
-    for shape in scene.shapes:  # later shapes are drawn over earlier ones
+    instance = np.full((s, s), -1, np.int64)
+    for j, shape in enumerate(scene.shapes):  # later shapes are drawn over earlier ones
         m = shape_mask(shape, s)
-        if not m.any():
-            continue
         image[:, m] = np.asarray(shape.color, np.float32)[:, None]
         mask[m] = kinds.index(shape.kind) + 1
-        ys, xs = np.nonzero(m)
+        instance[m] = j
+    boxes, labels = [], []
+    for j, shape in enumerate(scene.shapes):  # boxes bound what remains visible
+        ys, xs = np.nonzero(instance == j)
+        if len(xs) == 0:
+            continue
         boxes.append((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
         labels.append(kinds.index(shape.kind))
     noise = np.random.default_rng(scene.noise_seed).normal(0.0, scene.noise, image.shape).astype(np.float32)
@@ -153,6 +166,8 @@ def generate_shapes(
     for i in range(n):
         scene = sample_scene(seed, i, size, kinds, min_objects, max_objects, scale, noise)
         images[i], masks[i], b, bl = render(scene, kinds)
+        if len(bl) == 0:
+            raise ValueError(f"scene {i} of seed {seed} has no visible shape at size {size}; use a larger image size")
         boxes[i, : len(b)], box_labels[i, : len(bl)] = b, bl
         areas = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
         labels[i] = bl[int(np.argmax(areas))]

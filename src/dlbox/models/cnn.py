@@ -68,9 +68,10 @@ def cnn(
             blocks["pool"] = pool_layer
         stages[f"stage{s}"] = nn.Sequential(blocks)
     features = nn.Sequential(stages)
-    c, h, w = feature_shape(features, in_channels, as_hw(image_size))
-    if h < 1 or w < 1:
-        raise ValueError(f"cnn: image_size {image_size} is too small for {len(channels)} pooled stages")
+    try:
+        c, h, w = feature_shape(features, in_channels, as_hw(image_size))
+    except RuntimeError as exc:  # torch: "Output size is too small"
+        raise ValueError(f"cnn: image_size {image_size} is too small for {len(channels)} stages with pool={pool!r} ({exc})") from None
     in_features = c if head_pool == "avg" else c * h * w
     head = dense_head(in_features, num_classes, hidden, dropout, activation, pool=head_pool)
     return Classifier(features, head, num_classes)

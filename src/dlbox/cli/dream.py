@@ -1,0 +1,51 @@
+"""``dlbox dream IMAGE``: DeepDream and content enhancing (notes 3.9.2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dlbox.cli import input_opt as o
+from dlbox.cli.common import echo_run_dir, user_errors
+
+app = typer.Typer(help="DeepDream: amplify what a network sees in an image.", no_args_is_help=True)
+
+
+@app.command()
+@user_errors
+def dream(
+    image: str = typer.Argument(..., help="an image file or sample:NAME (e.g. sample:coffee)"),
+    model: str = o.MODEL,
+    layers: Optional[list[str]] = typer.Option(None, help="layers to amplify (repeat, or comma-separated; default: the last feature block)"),
+    target: Optional[str] = typer.Option(None, help="layer (content enhancing) | channel | neuron | class (deep dream)"),
+    channel: Optional[int] = typer.Option(None, min=0, help="target channel (--target channel|neuron)"),
+    class_: Optional[str] = typer.Option(None, "--class", help="target class: index or name (--target class)"),
+    guide: Optional[str] = typer.Option(None, help="guide image whose features are amplified (target layer)"),
+    octaves: Optional[int] = typer.Option(None, min=1, help="pyramid levels"),
+    octave_scale: Optional[float] = typer.Option(None, min=1.0, help="size ratio between octaves (> 1)"),
+    size: Optional[int] = typer.Option(None, min=1, help="work at this longer side (default: the image's size)"),
+    weights: Optional[str] = o.WEIGHTS,
+    steps: Optional[int] = typer.Option(None, min=0, help="gradient-ascent steps per octave"),
+    lr: Optional[float] = typer.Option(None, min=0.0, help="step size (pixels, after gradient normalisation)"),
+    optimizer: Optional[str] = o.OPTIMIZER, jitter: Optional[int] = o.JITTER,
+    l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
+    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, device: Optional[str] = o.DEVICE,
+    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
+) -> None:
+    """Gradient ascent on IMAGE over an octave pyramid with detail reinjection; output has the input's size."""
+    import json
+
+    from dlbox.config import resolve
+    from dlbox.dream.deepdream import DreamRunConfig, run_dream
+
+    direct = o.given(image=image, model=model, guide=guide, size=size, weights=weights, device=device, name=name, out=str(out) if out else None)
+    direct["dream"] = o.given(layers=o.split_list(layers), target=target, channel=channel, class_=class_, octaves=octaves, octave_scale=octave_scale)
+    direct["dream"]["optimize"] = o.optimize_section(steps=steps, lr=lr, optimizer=optimizer, jitter=jitter, l2=l2, tv=tv,
+                                                     blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress)
+    run_dir = run_dream(resolve(DreamRunConfig(), config, set_, **direct))
+    m = json.loads((run_dir / "metrics.json").read_text())
+    octs = " -> ".join("x".join(map(str, s)) for s in reversed(m["octave_sizes"]))
+    typer.echo(f"objective {m['objective_before']:.4g} -> {m['objective_after']:.4g}; octaves {octs}; output {'x'.join(map(str, m['output_size']))}")
+    echo_run_dir(run_dir)

@@ -1,0 +1,130 @@
+"""``dlbox style transfer|train|apply``: style transfer (notes 3.9.3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dlbox.cli import input_opt as o
+from dlbox.cli.common import echo_run_dir, nested, user_errors
+
+app = typer.Typer(help="Style transfer: Gatys optimisation; Johnson perceptual-loss networks (train, apply).", no_args_is_help=True)
+
+STYLE_LAYERS = typer.Option(None, help="style layers (repeat, or comma-separated; default: the paper's VGG layers)")
+STYLE_WEIGHTS = typer.Option(None, help="gamma_l, one per style layer (comma-separated; default equal)")
+CONTENT_LAYER = typer.Option(None, help="content layer (default: relu4_2 for transfer, relu2_2 for train, on VGG)")
+
+
+@app.command()
+@user_errors
+def transfer(
+    content: str = typer.Argument(..., help="content image: a file or sample:NAME"),
+    style: str = typer.Argument(..., help="style image: a file or sample:NAME"),
+    model: Optional[str] = typer.Option(None, help="loss network: torchvision:NAME (default vgg19), a run directory or a dlbox model"),
+    weights: Optional[str] = o.WEIGHTS,
+    size: Optional[int] = typer.Option(None, min=8, help="longer side of the content image and result (default 256)"),
+    style_size: Optional[int] = typer.Option(None, min=8, help="longer side of the style image (default: --size)"),
+    content_layer: Optional[str] = CONTENT_LAYER,
+    style_layers: Optional[list[str]] = STYLE_LAYERS,
+    style_weights: Optional[list[str]] = STYLE_WEIGHTS,
+    alpha: Optional[float] = typer.Option(None, min=0.0, help="content weight"),
+    beta: Optional[float] = typer.Option(None, min=0.0, help="style weight"),
+    init: Optional[str] = typer.Option(None, help="content | random"),
+    steps: Optional[int] = o.STEPS, lr: Optional[float] = o.LR,
+    optimizer: Optional[str] = typer.Option(None, help="lbfgs (default) | adam | sgd"),
+    tv: Optional[float] = o.TV, seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, device: Optional[str] = o.DEVICE,
+    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
+) -> None:
+    """Gatys et al.: optimise an image for alpha L_content + beta L_style; writes it and the losses before and after."""
+    import json
+
+    from dlbox.config import resolve
+    from dlbox.style.gatys import TransferConfig, run_transfer
+
+    direct = o.given(content=content, style=style, model=model, weights=weights, size=size, style_size=style_size, device=device,
+                     name=name, out=str(out) if out else None)
+    direct["gatys"] = o.given(content_layer=content_layer, style_layers=o.split_list(style_layers),
+                              style_weights=o.float_list(style_weights, "--style-weights"), alpha=alpha, beta=beta, init=init)
+    direct["gatys"]["optimize"] = o.optimize_section(steps=steps, lr=lr, optimizer=optimizer, tv=tv, seed=seed, progress=progress)
+    run_dir = run_transfer(resolve(TransferConfig(), config, set_, **direct))
+    m = json.loads((run_dir / "metrics.json").read_text())
+    b, a = m["before"], m["after"]
+    typer.echo(f"style loss {b['style']:.4g} -> {a['style']:.4g} (/{m['style_reduction'] or float('inf'):.3g}); "
+               f"content loss {b['content']:.4g} -> {a['content']:.4g} (noise image: {m['noise_reference']['content']:.4g}); "
+               f"{m['steps']} steps in {m['seconds']:.1f} s")
+    echo_run_dir(run_dir)
+
+
+@app.command()
+@user_errors
+def train(
+    style: str = typer.Option(..., help="style image: a file or sample:NAME"),
+    data: Optional[str] = typer.Option(None, help="content images: folder:PATH (any images, any tree) | samples (default) | digits | shapes"),
+    size: Optional[int] = typer.Option(None, min=16, help="side of the square content crops (default 128)"),
+    style_size: Optional[int] = typer.Option(None, min=8, help="longer side of the style image (default: --size)"),
+    model: Optional[str] = typer.Option(None, help="loss network (default torchvision:vgg16)"),
+    weights: Optional[str] = o.WEIGHTS,
+    content_layer: Optional[str] = CONTENT_LAYER,
+    style_layers: Optional[list[str]] = STYLE_LAYERS,
+    style_weights: Optional[list[str]] = STYLE_WEIGHTS,
+    alpha: Optional[float] = typer.Option(None, min=0.0, help="content weight (relative to the untrained network's content loss)"),
+    beta: Optional[float] = typer.Option(None, min=0.0, help="style weight (relative to the untrained network's style loss)"),
+    tv: Optional[float] = o.TV,
+    channels: Optional[str] = typer.Option(None, help="transformation network widths, e.g. 32,64,128"),
+    res_blocks: Optional[int] = typer.Option(None, min=0, help="residual blocks (default 5)"),
+    epochs: Optional[int] = typer.Option(None, min=1),
+    max_steps: Optional[int] = typer.Option(None, min=1),
+    max_time: Optional[float] = typer.Option(None, min=0.0, help="training budget in seconds"),
+    batch_size: Optional[int] = typer.Option(None, min=1),
+    lr: Optional[float] = typer.Option(None, min=0.0),
+    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS,
+    accelerator: Optional[str] = typer.Option(None, help="cpu | cuda | auto"),
+    precision: Optional[str] = typer.Option(None, help="32-true | bf16-mixed | 16-mixed"),
+    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
+) -> None:
+    """Johnson et al.: train an image transformation network for one style over a set of content images."""
+    import json
+
+    from dlbox.config import resolve
+    from dlbox.style.perceptual import StyleTrainConfig, train_style
+
+    widths = None
+    if channels is not None:
+        try:
+            widths = [int(c) for c in channels.split(",")]
+        except ValueError:
+            raise typer.BadParameter(f"{channels!r} must be integers like 32,64,128", param_hint="--channels") from None
+    direct = nested(
+        net={"channels": widths, "res_blocks": res_blocks},
+        optim={"lr": lr},
+        train={"epochs": epochs, "max_steps": max_steps, "max_time": max_time, "batch_size": batch_size, "seed": seed, "progress": progress},
+        fabric={"accelerator": accelerator, "precision": precision},
+    )
+    direct.update(o.given(style=style, data=data, size=size, style_size=style_size, loss_model=model, weights=weights,
+                          content_layer=content_layer, style_layers=o.split_list(style_layers),
+                          style_weights=o.float_list(style_weights, "--style-weights"), alpha=alpha, beta=beta, tv=tv,
+                          name=name, out=str(out) if out else None))
+    run_dir = train_style(resolve(StyleTrainConfig(), config, set_, **direct))
+    m = json.loads((run_dir / "metrics.json").read_text())
+    typer.echo(f"{m['steps']} steps in {m['train_time_s']:.1f} s; validation style loss {m['first_epoch_val_style']:.4g} (epoch 1) -> "
+               f"{m['val_style']:.4g}; a 256x256 image stylises in {m['seconds_per_256_image'] * 1000:.0f} ms")
+    echo_run_dir(run_dir)
+
+
+@app.command("apply")
+@user_errors
+def apply_(
+    images: list[str] = typer.Argument(..., help="image files or sample:NAME"),
+    run: Path = typer.Option(..., help="a finished `dlbox style train` run directory"),
+    size: Optional[int] = typer.Option(None, min=8, help="resize so the longer side is this (default: keep each image's size)"),
+    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT,
+) -> None:
+    """Stylise images with a trained network: one forward pass each."""
+    from dlbox.style.apply import apply_style
+
+    out_dir, rows = apply_style(run, images, out=out, max_side=size, name=name)
+    for row in rows:
+        typer.echo(f"{row['image']} -> {row['output']} ({'x'.join(map(str, row['size']))}, {row['seconds'] * 1000:.0f} ms)")
+    echo_run_dir(out_dir)
