@@ -141,7 +141,8 @@ class Summary:
     def to_table(self) -> Table:
         """A rich table: one line per row, totals, and the cross-check result as caption."""
         table = Table(title=f"{self.model}  input {_shape_text(self.input_size)}", caption=self._caption())
-        for column in ("Layer", "Type", "Output", "Params", "MACs", "Receptive field", "Check"):
+        table.add_column("Layer", no_wrap=True, min_width=max((len(r.name) for r in self.rows), default=5))
+        for column in ("Type", "Output", "Params", "MACs", "Receptive field", "Check"):
             table.add_column(column, justify="right" if column in ("Params", "MACs") else "left")
         for row in self.rows:
             table.add_row(row.name, row.type, _shape_text(row.output_shape), f"{row.params:,}",
@@ -216,7 +217,8 @@ class SeparableComparison:
 
     def to_table(self) -> Table:
         """Side-by-side rich table: parameters and MACs of both layers."""
-        title = f"{self.in_channels}->{self.out_channels} channels, {self.kernel}x{self.kernel} kernel, {self.size}x{self.size}"
+        k, n = self.kernel, self.size
+        title = f"{self.in_channels}->{self.out_channels} channels, {k}x{k} kernel, {n}x{n} output"
         table = Table(title=title, caption=f"notes 3.4.1 ratio 1/D_out + 1/K^2 = {self.notes_ratio:.4f}")
         for column in ("", "Standard", "Depthwise-separable", "Ratio"):
             table.add_column(column, justify="right")
@@ -226,8 +228,9 @@ class SeparableComparison:
 
 
 def compare_separable(in_channels: int, out_channels: int, kernel: int, size: int) -> SeparableComparison:
-    """Summarize ``Conv2d(in, out, kernel, padding='same')`` and depthwise ``kernel`` + pointwise 1x1 on ``size x size``.
+    """Standard ``Conv2d(in, out, kernel, padding='same')`` vs depthwise ``kernel x kernel`` + pointwise 1x1.
 
+    ``size`` is the side of the (square) input and output feature map.
     Both models are measured with :func:`summary`, so the numbers are the cross-checked ones.
     """
     standard = nn.Conv2d(in_channels, out_channels, kernel, padding="same")
@@ -288,7 +291,7 @@ def _record_calls(model: nn.Module, example: torch.Tensor) -> list[_Call]:
     def hook(module: nn.Module, inputs: tuple, output: object) -> None:
         first = next(_tensors(inputs), None)
         field_in = tracker.get(inputs)
-        field_out = _grow(module, field_in, first, output)
+        field_out = _grow(module, field_in, first)
         tracker.set(output, field_out)
         out_tensor = next(_tensors(output), None)
         calls.append(_Call(names[module], module, _batchless(first), _batchless(out_tensor), field_out))
@@ -327,7 +330,7 @@ def _initial_field(example: torch.Tensor) -> Field:
     return (ReceptiveField(), ReceptiveField()) if example.dim() == 4 else None
 
 
-def _grow(module: nn.Module, field_in: Field, first: torch.Tensor | None, output: object) -> Field:
+def _grow(module: nn.Module, field_in: Field, first: torch.Tensor | None) -> Field:
     if field_in is None or field_in == GLOBAL:
         return field_in
     if isinstance(module, nn.Linear):
@@ -360,7 +363,8 @@ def _adaptive_geometry(size: tuple[int, int], out: tuple[int, int]) -> tuple[Lay
     if out == (1, 1):
         return GLOBAL
     # approximate: windows of ceil(in / out) pixels, in // out apart (exact when out divides in)
-    return tuple(LayerGeometry(math.ceil(i / o), max(i // o, 1)) for i, o in zip(size, out))  # type: ignore[return-value]
+    h, w = (LayerGeometry(math.ceil(i / o), max(i // o, 1)) for i, o in zip(size, out))
+    return h, w
 
 
 def _widest(fields: list[Field]) -> Field:
@@ -402,7 +406,8 @@ def _formula_macs(call: _Call) -> int | None:
         return conv2d_macs(1, k[0], module.in_channels, module.out_channels, 1, out[-1], module.groups)
     if isinstance(module, nn.ConvTranspose2d):
         k = module.kernel_size
-        return conv_transpose2d_macs(k[0], k[1], module.in_channels, module.out_channels, inp[-2], inp[-1], module.groups)
+        c_in, c_out, groups = module.in_channels, module.out_channels, module.groups
+        return conv_transpose2d_macs(k[0], k[1], c_in, c_out, inp[-2], inp[-1], groups)
     if isinstance(module, nn.Linear):
         # one product per output vector: every leading dimension is another vector
         return linear_macs(module.in_features, module.out_features) * math.prod(out[:-1])
@@ -469,7 +474,7 @@ def _assemble(model: nn.Module, input_size: tuple, rows: list[LayerRow], counter
     if total_macs != counter_macs:
         mismatches.append(f"MACs: rows sum to {total_macs:,} but FlopCounterMode counts {counter_macs:,.0f} "
                           f"({counter_macs * 2:,.0f} FLOPs / 2)")
-    name = type(model).__name__
+    name = getattr(model, "dlbox_config", {}).get("name") or type(model).__name__
     return Summary(name, input_size, rows, total, trainable, rows_params, total_macs, counter_macs, mismatches)
 
 
