@@ -90,7 +90,10 @@ def _int(text: str, option: str) -> int:
 
 def _print_summary(run_dir: Path) -> None:
     import json
+    import os
 
+    if os.environ.get("RANK", "0") != "0":  # torchrun / fabric run: every process runs this CLI; rank 0 reports
+        return
     metrics = json.loads((run_dir / "metrics.json").read_text())
     typer.echo(
         f"test accuracy {metrics['test_acc']:.4f} | epochs {metrics['epochs']} | "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,18 @@ def build_fabric(cfg: FabricConfig) -> Any:
 
     if str(cfg.precision) not in PRECISIONS:
         raise ValueError(f"precision {cfg.precision!r} is not valid; use one of {', '.join(PRECISIONS)}")
-    return Fabric(
-        accelerator=cfg.accelerator,
-        devices=cfg.devices,
-        num_nodes=cfg.num_nodes,
-        strategy=cfg.strategy,
-        precision=cfg.precision,
-    )
+    kwargs = {
+        "accelerator": cfg.accelerator,
+        "devices": cfg.devices,
+        "num_nodes": cfg.num_nodes,
+        "strategy": cfg.strategy,
+        "precision": cfg.precision,
+    }
+    if os.environ.get("LT_CLI_USED"):
+        # Under `fabric run` the launcher's options rule; passing our defaults would conflict with them.
+        defaults = FabricConfig()
+        kwargs = {k: v for k, v in kwargs.items() if v != getattr(defaults, k)}
+    return Fabric(**kwargs)
 
 
 def make_loggers(log_dir: str | Path) -> list[Any]:
@@ -47,3 +53,15 @@ def make_loggers(log_dir: str | Path) -> list[Any]:
         csv_path.write_text(previous)
         writer.metrics_keys = list(csv.DictReader(previous.splitlines()).fieldnames or [])
     return [csv_logger, TensorBoardLogger(str(log_dir), name="tensorboard", version="")]
+
+
+def launch(fabric: Any, function: Any, *args: Any) -> Any:
+    """Run ``function(fabric, *args)`` on every process and return rank 0's result.
+
+    Under ``fabric run`` the processes already exist (Fabric set them up in its
+    constructor), so the function is simply called; otherwise Fabric launches
+    them (spawning for ``ddp_spawn``, nothing extra for one process or torchrun).
+    """
+    if os.environ.get("LT_CLI_USED"):
+        return function(fabric, *args)
+    return fabric.launch(function, *args)

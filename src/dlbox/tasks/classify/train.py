@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from dlbox.config import ClassifyConfig, from_dict, load_yaml, save_yaml
 from dlbox.data import load_dataset, make_loader, split_len
-from dlbox.engine.fabric_setup import build_fabric, make_loggers
+from dlbox.engine.fabric_setup import build_fabric, launch, make_loggers
 from dlbox.engine.loop import fit
 from dlbox.engine.optim import build_optimizer, build_scheduler
 from dlbox.engine.rundir import RunDirError, is_complete, new_run_dir, write_json
@@ -27,7 +27,7 @@ def train(cfg: ClassifyConfig, resume: str | Path | None = None) -> Path:
         cfg = resume_config(Path(resume), cfg)
     validate_config(cfg)
     fabric = build_fabric(cfg.fabric)
-    return Path(fabric.launch(_train_worker, cfg, str(resume) if resume else None))
+    return Path(launch(fabric, _train_worker, cfg, str(resume) if resume else None))
 
 
 def validate_config(cfg: ClassifyConfig) -> None:

@@ -1,0 +1,115 @@
+"""Loop overhead: dlbox's training (Fabric loop, progress bar, CSV+TensorBoard logging, checkpoints)
+against a hand-written PyTorch loop, same model, optimizer, schedule, in-memory data and batch size.
+
+Rounds alternate the two in one process; the figure is the median ratio of images/s (dlbox / raw).
+
+    python benchmarks/loop_overhead.py --batch-sizes 16 256 --rounds 5 --epochs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from dlbox.config import DataConfig, OptimConfig, TrainConfig  # noqa: E402
+from dlbox.data import load_dataset, make_loader  # noqa: E402
+from dlbox.engine.fabric_setup import make_loggers  # noqa: E402
+from dlbox.engine.loop import fit  # noqa: E402
+from dlbox.engine.optim import build_optimizer, build_scheduler  # noqa: E402
+from dlbox.models import create_model  # noqa: E402
+from dlbox.tasks.classify.step import ClassificationTask  # noqa: E402
+
+
+def build(seed: int, steps: int):
+    torch.manual_seed(seed)
+    model = create_model("cnn", in_channels=1, num_classes=10, image_size=8)
+    opt = build_optimizer(model.parameters(), OptimConfig())
+    sched = build_scheduler(opt, OptimConfig(), steps, steps)
+    return model, opt, sched
+
+
+def raw_loop(data, val, batch_size: int, epochs: int) -> float:
+    """The hand-written baseline: returns training images/s (validation each epoch, like dlbox)."""
+    x, y = data["image"], data["label"]
+    n = len(y)
+    steps = epochs * -(-n // batch_size)
+    model, opt, sched = build(0, steps)
+    t0 = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(epoch))
+        for i in range(0, n, batch_size):
+            idx = perm[i : i + batch_size]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        model.eval()
+        with torch.no_grad():
+            F.cross_entropy(model(val["image"]), val["label"]).item()
+    return epochs * n / (time.perf_counter() - t0)
+
+
+def dlbox_loop(fabric, data, val, batch_size: int, epochs: int, workdir: Path) -> float:
+    loader = make_loader(data, batch_size, shuffle=True, seed=0)
+    model, opt, sched = build(0, epochs * len(loader))
+    model, opt = fabric.setup(model, opt)
+    task = ClassificationTask(fabric, model, opt, sched, make_loader(val, 512, shuffle=False))
+    cfg = TrainConfig(epochs=epochs, progress=True, log_every=50)
+    workdir.mkdir(parents=True)
+    t0 = time.perf_counter()
+    result = fit(fabric, task, loader, cfg, ckpt_dir=workdir, loggers=make_loggers(workdir))
+    elapsed = time.perf_counter() - t0
+    return result.state.samples / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 256])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    from lightning.fabric import Fabric
+
+    fabric = Fabric(accelerator="cpu", devices=1)
+    fabric.launch()
+    bundle = load_dataset(DataConfig())
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for bs in args.batch_sizes:
+            raw_loop(bundle.train, bundle.val, bs, 1)  # warm-up (allocator, oneDNN kernels)
+            ratios, raws, ours = [], [], []
+            for r in range(args.rounds):
+                a = raw_loop(bundle.train, bundle.val, bs, args.epochs)
+                b = dlbox_loop(fabric, bundle.train, bundle.val, bs, args.epochs, Path(tmp) / f"{bs}-{r}")
+                raws.append(a)
+                ours.append(b)
+                ratios.append(b / a)
+                print(f"batch {bs} round {r}: raw {a:,.0f} img/s, dlbox {b:,.0f} img/s, ratio {b / a:.3f}", flush=True)
+            results[bs] = {
+                "raw_img_s_median": statistics.median(raws),
+                "dlbox_img_s_median": statistics.median(ours),
+                "ratio_median": statistics.median(ratios),
+                "ratios": ratios,
+            }
+            print(f"batch {bs}: median ratio {results[bs]['ratio_median']:.3f}", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
