@@ -17,6 +17,6 @@ def tiny_config(out, **train) -> ClassifyConfig:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_cfg():
     return tiny_config

@@ -15,10 +15,8 @@ def _features(state):
 
 
 @pytest.fixture(scope="module")
-def source_run(tmp_path_factory):
-    from tests.tasks.conftest import tiny_config
-
-    return train(tiny_config(tmp_path_factory.mktemp("src") / "run", epochs=1))
+def source_run(tmp_path_factory, tiny_cfg):
+    return train(tiny_cfg(tmp_path_factory.mktemp("src") / "run", epochs=1))
 
 
 def test_freeze_keeps_backbone_and_trains_new_head(tiny_cfg, source_run, tmp_path):

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import torch
 
 from dlbox.config import TrainConfig
-from dlbox.engine.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from dlbox.engine.checkpoint import CheckpointWriter, load_checkpoint, rng_state, set_rng_state
 from dlbox.engine.early_stopping import EarlyStopping, mode_for
 
 
@@ -112,6 +112,7 @@ class _Runner:
         self.epoch_loss_sum = 0.0
         self.epoch_loss_count = 0
         self.progress = _Progress(enabled=cfg.progress and self.is_main)
+        self.writer = CheckpointWriter(fabric)
 
     # ----------------------------------------------------------------- budgets
     def _steps_per_epoch(self) -> int:
@@ -153,6 +154,7 @@ class _Runner:
                     break
         finally:
             self.progress.stop()
+            self.writer.wait()
         return stopped_by
 
     def _train_epoch(self, batches: Iterable[dict[str, torch.Tensor]], t0: float) -> str:
@@ -205,17 +207,14 @@ class _Runner:
             s.epoch += 1
             s.step_in_epoch = 0
         self.progress.epoch_done(metrics)
-        self._save("last")
-        if improved:
-            self._save("best")
+        self._save(["last", "best"] if improved else ["last"])
 
     # ----------------------------------------------------------------- io
     def _ckpt(self, which: str) -> Path | None:
         return self.ckpt_dir / f"{which}.ckpt" if self.ckpt_dir else None
 
-    def _save(self, which: str) -> None:
-        path = self._ckpt(which)
-        if path is None:
+    def _save(self, which: list[str]) -> None:
+        if self.ckpt_dir is None:
             return
         state = {
             **self.task.checkpoint_state(),
@@ -223,7 +222,7 @@ class _Runner:
             "early": self.stopper.state_dict(),
             "rng": rng_state(),
         }
-        save_checkpoint(self.fabric, path, state)
+        self.writer.save(state, [self.ckpt_dir / f"{w}.ckpt" for w in which])
 
     def _log(self, metrics: dict[str, float], step: int) -> None:
         if not self.is_main:
