@@ -114,7 +114,7 @@ class _Squares(Dataset):
 
 def test_make_loader_on_dataset_gives_dataloader():
     loader = make_loader(_Squares(), 4, shuffle=True, seed=0, num_workers=0)
-    assert isinstance(loader, DataLoader)
+    assert isinstance(loader.loader, DataLoader) and len(loader) == 3
     batches = list(loader)
     assert [len(b["label"]) for b in batches] == [4, 4, 2]
     labels = torch.cat([b["label"] for b in batches])
@@ -122,6 +122,10 @@ def test_make_loader_on_dataset_gives_dataloader():
     assert torch.equal(batches[0]["image"][:, 0, 0, 0], batches[0]["label"].float())
     again = torch.cat([b["label"] for b in make_loader(_Squares(), 4, shuffle=True, seed=0, num_workers=0)])
     assert torch.equal(labels, again)  # seeded
+    loader.set_epoch(1)
+    epoch1 = torch.cat([b["label"] for b in loader])
+    loader.set_epoch(0)
+    assert not torch.equal(epoch1, labels) and torch.equal(torch.cat([b["label"] for b in loader]), labels)
 
 
 def test_make_loader_on_dataset_ddp_shards():

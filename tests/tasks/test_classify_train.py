@@ -102,3 +102,19 @@ def test_resume_of_finished_run_is_refused(tiny_cfg, tmp_path):
     run = train(tiny_cfg(tmp_path / "done", epochs=1))
     with pytest.raises(RunDirError, match="already finished"):
         train(tiny_cfg(tmp_path / "other"), resume=run)
+
+
+def test_streaming_folder_trains(tiny_cfg, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    for cls, value in (("dark", 30), ("light", 220)):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(10):
+            Image.fromarray(np.full((8, 8, 3), value + i, np.uint8)).save(tmp_path / "imgs" / cls / f"{i}.png")
+    cfg = tiny_cfg(tmp_path / "stream", epochs=2, batch_size=4)
+    cfg.data.name, cfg.data.in_memory_limit_mb, cfg.data.num_workers = f"folder:{tmp_path / 'imgs'}", 0, 0
+    run = train(cfg)
+    info = json.loads((run / "data.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert info["streaming"] is True and metrics["steps"] == 2 * -(-info["sizes"]["train"] // 4)

@@ -62,6 +62,28 @@ class TensorLoader:
             yield {k: v.index_select(0, idx) for k, v in self.data.items()}
 
 
+class StreamingLoader:
+    """A DataLoader whose batches arrive on ``device``; ``set_epoch`` reshuffles deterministically."""
+
+    def __init__(self, loader: DataLoader, device: torch.device | str, seed: int):
+        self.loader, self.device, self.seed = loader, torch.device(device), seed
+
+    def set_epoch(self, epoch: int) -> None:
+        sampler = self.loader.sampler
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
+        elif self.loader.generator is not None:
+            self.loader.generator.manual_seed(self.seed * 100_003 + epoch)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        non_blocking = self.device.type == "cuda"
+        for batch in self.loader:
+            yield {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
+
+
 def make_loader(
     split: Split,
     batch_size: int,
@@ -72,8 +94,8 @@ def make_loader(
     world_size: int = 1,
     num_workers: int = 2,
     drop_last: bool = False,
-) -> TensorLoader | DataLoader:
-    """A :class:`TensorLoader` over a tensor split moved to ``device``, or a DataLoader over a Dataset."""
+) -> TensorLoader | StreamingLoader:
+    """A :class:`TensorLoader` over a tensor split moved to ``device``, or a :class:`StreamingLoader` over a Dataset."""
     if isinstance(split, dict):
         on_device = {k: v.to(device) for k, v in split.items()}
         return TensorLoader(on_device, batch_size, shuffle, seed, drop_last, rank, world_size)
@@ -84,7 +106,7 @@ def make_loader(
 
         sampler = DistributedSampler(split, world_size, rank, shuffle=shuffle, seed=seed)
     g = torch.Generator().manual_seed(seed)
-    return DataLoader(
+    loader = DataLoader(
         split,
         batch_size=batch_size,
         shuffle=shuffle and sampler is None,
@@ -93,4 +115,6 @@ def make_loader(
         drop_last=drop_last,
         generator=g,
         persistent_workers=num_workers > 0,
+        pin_memory=torch.device(device).type == "cuda",
     )
+    return StreamingLoader(loader, device, seed)
