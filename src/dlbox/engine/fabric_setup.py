@@ -52,7 +52,9 @@ def make_loggers(log_dir: str | Path) -> list[Any]:
     if previous:
         csv_path.write_text(previous)
         writer.metrics_keys = list(csv.DictReader(previous.splitlines()).fieldnames or [])
-    return [csv_logger, TensorBoardLogger(str(log_dir), name="tensorboard", version="")]
+    tensorboard = TensorBoardLogger(str(log_dir), name="tensorboard", version="")
+    _ = tensorboard.experiment  # create the event writer now (its import takes ~1 s), not inside the training loop
+    return [csv_logger, tensorboard]
 
 
 def launch(fabric: Any, function: Any, *args: Any) -> Any:
