@@ -13,6 +13,44 @@ from dlbox.models import registry
 SHAPES = [(1, 8, 10), (3, 32, 3)]
 EXTRA_KWARGS = {"torchvision": {"arch": "resnet18"}}
 
+# Every registered model belongs to one kind, each with its own contract test below. A newly
+# registered model fails test_every_registered_model_has_a_kind until it is listed here.
+CLASSIFIERS = {"mlp", "cnn", "resnet", "resnet18", "xception", "torchvision"}
+SEGMENTERS = {"unet", "fcn8s", "fcn16s", "fcn32s"}
+IMAGE_TO_IMAGE = {"conv_autoencoder": {"in_channels": 1, "image_size": 8}, "style_transformer": {}}
+
+
+def test_every_registered_model_has_a_kind():
+    unknown = set(list_models()) - CLASSIFIERS - SEGMENTERS - set(IMAGE_TO_IMAGE)
+    assert not unknown, f"add {sorted(unknown)} to a kind in {__file__}"
+
+
+@pytest.mark.parametrize("name", sorted(SEGMENTERS & set(list_models())))
+def test_every_segmenter_maps_images_to_class_maps(name):
+    torch.manual_seed(0)
+    model = create_model(name, in_channels=3, num_classes=4, image_size=32)
+    x = torch.rand(2, 3, 32, 32, requires_grad=True)
+    out = model(x)
+    assert out.shape == (2, 4, 32, 32)
+    out.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    again = create_model(name, in_channels=3, num_classes=4, image_size=32)
+    assert list(again.state_dict()) == list(model.state_dict())
+
+
+@pytest.mark.parametrize("name", sorted(set(IMAGE_TO_IMAGE) & set(list_models())))
+def test_every_image_to_image_model_keeps_the_shape(name):
+    torch.manual_seed(0)
+    model = create_model(name, **IMAGE_TO_IMAGE[name])
+    c = IMAGE_TO_IMAGE[name].get("in_channels", 3)
+    s = IMAGE_TO_IMAGE[name].get("image_size", 32)
+    x = torch.rand(2, c, s, s, requires_grad=True)
+    out = model(x)
+    out = out[0] if isinstance(out, tuple) else out
+    assert out.shape == x.shape
+    out.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
 
 def _build(name, c, s, k):
     torch.manual_seed(0)
@@ -25,8 +63,8 @@ def test_expected_families_registered():
 
 
 @pytest.mark.parametrize(("c", "s", "k"), SHAPES, ids=["1x8x8-10", "3x32x32-3"])
-@pytest.mark.parametrize("name", list_models())
-def test_every_model_builds_runs_and_names_layers_stably(name, c, s, k):
+@pytest.mark.parametrize("name", sorted(CLASSIFIERS))
+def test_every_classifier_builds_runs_and_names_layers_stably(name, c, s, k):
     model = _build(name, c, s, k)
     assert isinstance(model.features, nn.Module) and isinstance(model.head, nn.Module)
     assert model.dlbox_config["name"] == name
@@ -52,7 +90,7 @@ def test_every_model_builds_runs_and_names_layers_stably(name, c, s, k):
     assert list(again.state_dict()) == list(model.state_dict())
 
 
-@pytest.mark.parametrize("name", [n for n in list_models() if n != "torchvision"])
+@pytest.mark.parametrize("name", sorted(CLASSIFIERS - {"torchvision"}))
 def test_dlbox_families_name_final_layer_head_fc(name):
     modules = dict(_build(name, 1, 8, 10).named_modules())
     assert isinstance(modules.get("head.fc"), nn.Linear)

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from dlbox.cli import classify, fundamentals
+from dlbox.cli import classify, fundamentals, segment
 from dlbox.cli.summary import summary_command
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(classify.app, name="classify")
 app.add_typer(fundamentals.app, name="fundamentals")
+app.add_typer(segment.app, name="segment")
 app.command("summary")(summary_command)
 
 

@@ -99,6 +99,11 @@ class FCN(nn.Module):
         self.upsample = BilinearUpsample(num_classes, self.output_stride, learnable_upsampling)
         self.strides = {"score_fr": strides[stages[-1]], **{t: strides[t] for t in self.taps}, "output": self.output_stride}
 
+    @property
+    def min_side(self) -> int:
+        """Smallest input side: the last stage must keep at least one pixel."""
+        return self.strides["score_fr"]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         from dlbox.segmentation.crop import match_size
 

@@ -78,6 +78,11 @@ class UNet(nn.Module):
         """Input shifts by multiples of this leave the pooling grid, hence the output, aligned."""
         return 2**self.depth
 
+    @property
+    def min_side(self) -> int:
+        """Smallest input side it takes (a valid U-Net predicts any image by tiling)."""
+        return 2**self.depth if self.padding == "same" else 1
+
     def output_hw(self, hw: Sequence[int]) -> tuple[int, int]:
         """Output (H', W') for input (H, W); raises naming the nearest valid sizes when there is none."""
         return output_size(int(hw[0]), self.depth, self.padding), output_size(int(hw[1]), self.depth, self.padding)

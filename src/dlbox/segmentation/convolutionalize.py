@@ -16,10 +16,11 @@ With ``head_pool="avg"`` the global average pool becomes an average pool over
 ``h x w`` windows, stride 1 (identical at the input size; a heatmap beyond), and
 the dense layers become ``1 x 1`` convolutions.
 
-``padding="same"`` (used by FCN) pads the first convolution so the score map
-keeps the feature map's size (the original FCN pads the input by 100 pixels to
-the same end); the logits equality then holds at the centre position only, and
-an average-pooled head applies its ``1 x 1`` convolutions at every position.
+``padding="same"`` (used by FCN) zero-pads the map before the ``h x w``
+convolution so the score map keeps the feature map's size (the original FCN
+pads the input by 100 pixels to the same end); at the input size the logits
+then sit at position ``((h-1)//2, (w-1)//2)``. An average-pooled head drops its
+pool and applies its ``1 x 1`` convolutions at every position.
 """
 
 from __future__ import annotations

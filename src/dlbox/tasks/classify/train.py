@@ -9,12 +9,13 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from dlbox.config import ClassifyConfig, from_dict, load_yaml, save_yaml
+from dlbox.config import ClassifyConfig
 from dlbox.data import load_dataset, make_loader, split_len
 from dlbox.engine.fabric_setup import build_fabric, launch, make_loggers
 from dlbox.engine.loop import fit
 from dlbox.engine.optim import build_optimizer, build_scheduler
-from dlbox.engine.rundir import RunDirError, is_complete, new_run_dir, write_json
+from dlbox.engine.rundir import write_json
+from dlbox.engine.run import prepare_run_dir, resolve_batch_size, resume_config, unwrap
 from dlbox.tasks.classify.model_init import build_model, param_groups
 from dlbox.tasks.classify.step import ClassificationTask
 
@@ -24,7 +25,7 @@ TASK = "classify"
 def train(cfg: ClassifyConfig, resume: str | Path | None = None) -> Path:
     """Train a classifier as ``cfg`` says (or continue ``resume``); return the run directory."""
     if resume is not None:
-        cfg = resume_config(Path(resume), cfg)
+        cfg = resume_config(ClassifyConfig, Path(resume), TASK, cfg)
     validate_config(cfg)
     fabric = build_fabric(cfg.fabric)
     return Path(launch(fabric, _train_worker, cfg, str(resume) if resume else None))
@@ -46,46 +47,9 @@ def validate_config(cfg: ClassifyConfig) -> None:
     for option, value, valid in checks:
         if value not in valid:
             raise ValueError(f"{option} {value!r} is not valid; choose from {', '.join(str(v) for v in valid if v)}")
-    _batch_size(cfg, 1, 1)
+    resolve_batch_size(cfg.train.batch_size, 1, 1)
     if cfg.data.val_fraction <= 0 and (cfg.train.patience is not None):
         raise ValueError("early stopping (--patience) needs a validation split (data.val_fraction > 0)")
-
-
-def resume_config(run_dir: Path, overrides: ClassifyConfig | None = None) -> ClassifyConfig:
-    """The saved config of an unfinished run; a complete or foreign directory is an error."""
-    cfg_path = run_dir / "config.yaml"
-    if not cfg_path.is_file():
-        raise RunDirError(f"--resume {run_dir}: no config.yaml there; is it a dlbox classify run directory?")
-    if is_complete(run_dir):
-        raise RunDirError(f"--resume {run_dir}: that run already finished (metrics.json exists)")
-    cfg = from_dict(ClassifyConfig, load_yaml(cfg_path))
-    if overrides is not None:  # devices may differ between the original run and its resumption
-        cfg.fabric = overrides.fabric
-    return cfg
-
-
-def _prepare_run_dir(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> Path:
-    path = None
-    if fabric.global_rank == 0:
-        path = Path(resume) if resume else new_run_dir(TASK, cfg.name, cfg.out)
-        (path / "checkpoints").mkdir(exist_ok=True)
-        save_yaml(cfg, path / "config.yaml")
-    return Path(fabric.broadcast(str(path) if path else None, src=0))
-
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """The plain module inside Fabric's and torch.compile's wrappers."""
-    model = getattr(model, "module", model)
-    return getattr(model, "_orig_mod", model)
-
-
-def _batch_size(cfg: ClassifyConfig, n_train: int, world_size: int) -> int:
-    bs = cfg.train.batch_size
-    if bs == "full":  # notes 2.1: full-batch gradient descent
-        return max(1, n_train // world_size)
-    if not isinstance(bs, int) or bs < 1:
-        raise ValueError(f"batch size must be a positive integer or 'full', got {bs!r}")
-    return bs
 
 
 def _train_worker(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
@@ -102,7 +66,7 @@ def _train(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
     # Data and model first: a bad dataset, model name or --init fails before any run directory exists.
     bundle = load_dataset(cfg.data)
     model = build_model(cfg, bundle)
-    run_dir = _prepare_run_dir(fabric, cfg, resume)
+    run_dir = prepare_run_dir(fabric, cfg, TASK, resume)
     if fabric.global_rank == 0:
         write_json(run_dir / "data.json", {**bundle.info, "class_names": bundle.class_names})
 
@@ -123,7 +87,7 @@ def _train(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
         ema = fabric.to_device(ema)
 
     n_train = split_len(bundle.train)
-    batch_size = _batch_size(cfg, n_train, fabric.world_size)
+    batch_size = resolve_batch_size(cfg.train.batch_size, n_train, fabric.world_size)
     train_loader = make_loader(
         bundle.train, batch_size, shuffle=True, seed=cfg.train.seed, device=fabric.device,
         rank=fabric.global_rank, world_size=fabric.world_size, num_workers=cfg.data.num_workers,
@@ -221,3 +185,7 @@ def _finish(run_dir: Path, cfg: ClassifyConfig, bundle: Any, task: Classificatio
         "config": dataclasses.asdict(cfg)["model"],
     }
     write_json(run_dir / "metrics.json", metrics)  # last: its presence marks the run complete
+
+
+def _batch_size(cfg: Any, n_train: int, world_size: int) -> int:  # TEMPORARY alias, removed at integration
+    return resolve_batch_size(cfg.train.batch_size, n_train, world_size)

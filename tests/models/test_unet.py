@@ -1,0 +1,39 @@
+"""U-Net (notes 3.11.2): padded and valid variants, size arithmetic, names."""
+
+import pytest
+import torch
+
+import dlbox.segmentation  # noqa: F401  registers unet
+from dlbox.models import create_model
+from dlbox.segmentation.sizes import UNetSizeError
+
+
+def test_valid_unet_572_gives_388():
+    model = create_model("unet", in_channels=1, num_classes=2, image_size=572, depth=4, width=1, padding="valid").eval()
+    with torch.no_grad():
+        assert model(torch.rand(1, 1, 572, 572)).shape == (1, 2, 388, 388)
+    assert model.output_hw((572, 572)) == (388, 388)
+
+
+@pytest.mark.parametrize("hw", [(32, 32), (37, 50), (8, 8)])
+def test_same_padding_keeps_the_input_size(hw):
+    model = create_model("unet", in_channels=3, num_classes=4, image_size=32, depth=3, width=4).eval()
+    assert model(torch.rand(2, 3, *hw)).shape == (2, 4, *hw)
+
+
+def test_invalid_valid_size_is_an_error_naming_nearest_sizes():
+    with pytest.raises(UNetSizeError, match="556 or 572"):
+        create_model("unet", image_size=570, depth=4, padding="valid")
+    model = create_model("unet", image_size=44, depth=2, width=2, padding="valid")
+    with pytest.raises(UNetSizeError, match="nearest valid input sizes: 60 or 64"):
+        model(torch.rand(1, 3, 62, 62))
+
+
+def test_depth_width_and_layer_names():
+    model = create_model("unet", in_channels=3, num_classes=5, image_size=64, depth=2, width=6)
+    names = dict(model.named_modules())
+    assert {"encoder.enc1.conv1.conv", "encoder.enc2.conv2.conv", "bottleneck.conv1.conv", "decoder.dec1.up", "classifier"} <= set(names)
+    assert names["bottleneck.conv1.conv"].out_channels == 24  # width * 2^depth
+    assert names["decoder.dec1.convs.conv1.conv"].in_channels == 12  # skip (6) + upsampled (6)
+    with pytest.raises(ValueError, match="padding"):
+        create_model("unet", padding="full")
