@@ -190,6 +190,7 @@ class _Runner:
         self.losses.clear()
         mean = float(losses.mean())
         self._log({"train_loss_step": mean}, self.state.step)
+        self.progress.loss = mean
         return mean
 
     def _end_epoch(self, epoch_done: bool) -> None:
@@ -238,6 +239,7 @@ class _Progress:
         self.enabled = enabled
         self.bar = None
         self.last_update = 0.0
+        self.loss: float | None = None  # the latest synchronised training loss (every log_every steps)
 
     def start(self, total: int, completed: int) -> None:
         if not self.enabled:
@@ -267,7 +269,8 @@ class _Progress:
         self.last_update = now
         elapsed = state.train_time + (now - t0)
         rate = state.samples / elapsed if elapsed > 0 else 0.0
-        self.bar.update(self.task_id, completed=state.step, description=f"epoch {state.epoch + 1}", info=f"{rate:,.0f} img/s")
+        loss = f"loss {self.loss:.4g}  " if self.loss is not None else ""
+        self.bar.update(self.task_id, completed=state.step, description=f"epoch {state.epoch + 1}", info=f"{loss}{rate:,.0f} img/s")
 
     def epoch_done(self, metrics: dict[str, float]) -> None:
         if self.bar is None:
