@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from dlbox.cli import classify, fundamentals, segment
+from dlbox.cli import classify, dream, fundamentals, layers, segment, style, visualize
 from dlbox.cli.summary import summary_command
 
 app = typer.Typer(
@@ -17,6 +17,10 @@ app = typer.Typer(
 app.add_typer(classify.app, name="classify")
 app.add_typer(fundamentals.app, name="fundamentals")
 app.add_typer(segment.app, name="segment")
+app.add_typer(visualize.app, name="visualize")
+app.add_typer(style.app, name="style")
+app.command("dream")(dream.dream)
+app.command("layers")(layers.layers)
 app.command("summary")(summary_command)
 
 

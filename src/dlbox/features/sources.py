@@ -5,8 +5,9 @@
 1. ``torchvision:NAME`` (or a bare torchvision name such as ``vgg19``, ``resnet50``,
    ``googlenet``, ``inception``): ImageNet weights from torch hub's cache, else a
    clear error naming the missing file; ``weights=FILE`` loads a local state dict;
-   ``weights="random"`` keeps the random initialisation (runs anywhere, but the
-   pictures are of much lower quality: a random network has learned no features).
+   ``weights="random"`` keeps the random initialisation (seeded, so every command
+   gets the same network; runs anywhere, but the pictures are of much lower
+   quality: a random network has learned no features).
 2. a directory: a dlbox run directory (``model.json`` + ``model.safetensors``).
 3. a registered dlbox model name (``cnn``, ``resnet``...): random weights unless
    ``weights=FILE``; ``model_args`` are its builder keywords.
@@ -29,6 +30,7 @@ import torch.nn as nn
 TORCHVISION_PREFIX = "torchvision:"
 SHORT_NAMES = {"inception": "inception_v3", "vgg": "vgg19"}
 RANDOM = "random"
+RANDOM_SEED = 0  # random weights are drawn from this seed: reproducible across commands
 
 
 @dataclass
@@ -123,10 +125,6 @@ def load_network(
 def _run_dir(path: Path) -> Network:
     from dlbox.model_io import load_model
 
-    try:  # a style-transfer run holds a registered image transformation network
-        import dlbox.style.transformer_net  # noqa: F401
-    except ImportError:  # pragma: no cover
-        pass
     model = load_model(path)
     meta = dict(getattr(model, "dlbox_meta", {}))
     inp = meta.get("input", {})
@@ -150,7 +148,9 @@ def _dlbox_model(name: str, weights: str | None, model_args: dict[str, Any]) -> 
     from dlbox.models import create_model
 
     kwargs = {"in_channels": 3, "num_classes": 10, "image_size": 64, **model_args}
-    model = create_model(name, **kwargs)
+    with torch.random.fork_rng():
+        torch.manual_seed(RANDOM_SEED)
+        model = create_model(name, **kwargs)
     label = RANDOM
     if weights not in (None, RANDOM):
         from dlbox.model_io import load_state_file
@@ -184,8 +184,9 @@ def _torchvision(arch: str, weights: str | None) -> Network:
 
     if arch not in torchvision_names():
         raise ValueError(f"unknown torchvision model {arch!r}; valid: {', '.join(torchvision_names())}")
-    with warnings.catch_warnings():  # googlenet/inception warn about their default init
+    with warnings.catch_warnings(), torch.random.fork_rng():  # googlenet/inception warn about their default init
         warnings.simplefilter("ignore")
+        torch.manual_seed(RANDOM_SEED)  # "random" weights are the same in every run
         model = create_model("torchvision", arch=arch, num_classes=1000, in_channels=3)
     if arch in ("googlenet", "inception_v3"):
         model.features.normalize = HalfNormalize()

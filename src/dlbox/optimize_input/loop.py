@@ -120,6 +120,8 @@ def optimize_image(
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
+        if cfg.optimizer == "lbfgs":  # L-BFGS evaluates several points per step: keep each one valid
+            param.project()
         loss = evaluate()
         loss.backward()
         if cfg.optimizer == "sgd" and cfg.normalize_grad:

@@ -16,6 +16,7 @@ dense layer), ``neuron`` = the single unit at the centre of the map, ``layer``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -102,8 +103,14 @@ def image_ascent(
     cfg: OptimizeConfig | None = None,
     size: tuple[int, int] | None = None,
     val_images: torch.Tensor | None = None,
+    starts: int = 8,
 ) -> AscentResult:
-    """Maximise each unit's activation from a random image; compare with ``val_images`` when given."""
+    """Maximise each unit's activation from a random image; compare with ``val_images`` when given.
+
+    Each unit starts from a random image that activates it (up to ``starts`` rounds of noise of
+    growing amplitude; pixel parameterisation): a unit behind a ReLU that its start leaves at
+    zero has zero gradient, and ascent could never begin.
+    """
     cfg = cfg or OptimizeConfig()
     size = size or network.default_size
     network.resolve(layer)  # unknown names list the valid ones before any work
@@ -113,9 +120,11 @@ def image_ascent(
     device = next(network.model.parameters()).device
     extractor = network.extractor([layer])
     gen = torch.Generator().manual_seed(cfg.seed)
-    param = make_param(cfg.param, shape=(len(units), network.in_channels, *size), clamp=cfg.clamp, generator=gen).to(device)
     idx = torch.tensor(units, device=device)
     rows = torch.arange(len(units), device=device)
+    shape = (len(units), network.in_channels, *size)
+    init = _best_random_start(extractor, layer, target, idx, shape, starts, gen, device) if cfg.param == "pixel" else None
+    param = make_param(cfg.param, init=init, shape=shape, clamp=cfg.clamp, generator=gen).to(device)
 
     def scores(x: torch.Tensor) -> torch.Tensor:
         s = unit_scores(extractor(x)[layer], target)
@@ -138,6 +147,33 @@ def image_ascent(
 
 
 @torch.no_grad()
+def _best_random_start(extractor: Any, layer: str, target: str, idx: torch.Tensor, shape: tuple[int, ...], starts: int,
+                       gen: torch.Generator, device: Any) -> torch.Tensor:
+    """For each unit, a random start that activates it: the faintest noise that does.
+
+    Noise amplitudes grow from 0.1 to 0.5 over ``starts`` draws; each unit takes the most
+    activating image of the faintest amplitude that activates it at all (faint noise gives
+    cleaner pictures, but some units only wake up for strong contrast).
+    """
+    from dlbox.optimize_input.parameterization import random_image
+
+    n = shape[0]
+    chosen = random_image(shape, gen)  # (n, C, H, W), amplitude 0.1
+    done = torch.zeros(n, dtype=torch.bool)
+    for sd in torch.linspace(0.1, 0.5, max(1, starts)).tolist():
+        candidates = random_image((n, *shape[1:]), gen, sd=sd)  # n draws at this amplitude
+        s = unit_scores(extractor(candidates.to(device))[layer], target)
+        s = (s[:, :1].expand(-1, n) if target == "layer" else s[:, idx]).cpu()  # (draws, units)
+        best_val, best = s.max(0)
+        take = ~done & (best_val > 0)
+        chosen[take] = candidates[best[take]]
+        done |= take
+        if bool(done.all()):
+            break
+    return chosen
+
+
+@torch.no_grad()
 def _validation_max(extractor: Any, layer: str, target: str, units: list[int], images: torch.Tensor, device: Any, batch: int = 256) -> tuple[list[float], list[int]]:
     best = None
     for i in range(0, len(images), batch):
@@ -146,3 +182,96 @@ def _validation_max(extractor: Any, layer: str, target: str, units: list[int], i
         best = s if best is None else torch.cat([best, s])
     values, idx = best.max(0)  # type: ignore[union-attr]
     return values.tolist(), idx.tolist()
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def ascent_optimize_defaults() -> OptimizeConfig:
+    return OptimizeConfig(steps=200, optimizer="adam", lr=0.05, log_every=20)
+
+
+@dataclass
+class ChannelsConfig:
+    """``dlbox visualize channels``."""
+
+    name: str | None = None
+    out: str | None = None
+    model: str = ""  # run dir | dlbox model | torchvision:NAME
+    weights: str | None = None  # torchvision: FILE or "random"
+    layer: str = ""
+    channels: str | None = None  # "0-15", "0,3,7"; default the first 16
+    target: str = "channel"  # channel | neuron | layer
+    size: int | None = None  # side of the synthesised images (default: the model's input size)
+    val_data: str | None = None  # digits | shapes | folder:PATH | none (default: a run's own validation split)
+    device: str = "auto"
+    optimize: OptimizeConfig = field(default_factory=ascent_optimize_defaults)
+
+
+def validation_images(network: Network, val_data: str | None) -> tuple[torch.Tensor | None, str | None]:
+    """Validation images to compare against: ``val_data``, or the run's own validation split."""
+    from dlbox.config import ClassifyConfig, DataConfig, from_dict, load_yaml
+    from dlbox.data import load_dataset
+
+    if val_data == "none":
+        return None, None
+    if val_data is None:
+        cfg_path = network.run_dir / "config.yaml" if network.run_dir else None
+        if cfg_path is None or not cfg_path.is_file():
+            return None, None
+        try:
+            data_cfg = from_dict(ClassifyConfig, load_yaml(cfg_path)).data
+        except ValueError:  # not a classification run
+            return None, None
+    else:
+        size = network.image_size[0] if network.image_size else None
+        data_cfg = DataConfig(name=val_data, image_size=size)
+    bundle = load_dataset(data_cfg)
+    if not isinstance(bundle.val, dict):
+        raise ValueError(f"validation data {data_cfg.name!r} is too large to hold in memory")
+    images = bundle.val["image"]
+    if images.shape[1] != network.in_channels:
+        raise ValueError(f"validation data {data_cfg.name!r} has {images.shape[1]}-channel images; {network.spec} takes {network.in_channels}")
+    if network.image_size is not None and tuple(images.shape[-2:]) != tuple(network.image_size):
+        import torch.nn.functional as F
+
+        images = F.interpolate(images, size=network.image_size, mode="bilinear", align_corners=False).clamp(0, 1)
+    return images, data_cfg.name
+
+
+def run_channels(cfg: ChannelsConfig) -> Path:
+    """Synthesise one image per channel, compare with the validation images, write a run directory."""
+    from dlbox.features.sources import load_network
+    from dlbox.optimize_input.images import save_gallery
+    from dlbox.optimize_input.loop import validate_config
+    from dlbox.optimize_input.run import check_out, finish_run, resolve_device, square, start_run
+
+    network = load_network(cfg.model, cfg.weights, device=resolve_device(cfg.device))
+    check_out(cfg.out)
+    validate_config(cfg.optimize)
+    if not cfg.layer:
+        raise ValueError(f"name a layer with --layer; `dlbox layers {cfg.model}` lists them")
+    network.resolve(cfg.layer)
+    size = square(network, cfg.size)
+    units = [0] if cfg.target == "layer" else parse_indices(cfg.channels, layer_width(network, cfg.layer, size))
+    val, val_name = validation_images(network, cfg.val_data)
+    res = image_ascent(network, cfg.layer, units, cfg.target, cfg.optimize, size, val)
+    run_dir = start_run("visualize-channels", cfg, cfg.name, cfg.out)
+    label = "layer" if cfg.target == "layer" else ("neuron" if cfg.target == "neuron" else "ch")
+    titles = [f"{label} {u}: {r:.3g}" + (f"\nval max {v:.3g}" if res.val_max else "") for u, r, v in zip(units, res.reached, res.val_max or [0.0] * len(units))]
+    save_gallery(list(res.images), titles, run_dir / "channels.png")
+    if res.val_images is not None:
+        save_gallery(list(res.val_images), [f"{label} {u}: {v:.3g}" for u, v in zip(units, res.val_max or [])], run_dir / "val_top.png")
+    beats = res.beats_validation
+    rows = [
+        {"unit": u, "start": s, "reached": r, **({"val_max": v, "val_index": i, "beats_val": b} if beats else {})}
+        for u, s, r, v, i, b in zip(units, res.start, res.reached, res.val_max or units, res.val_argmax or units, beats or units)
+    ]
+    metrics = {
+        "model": network.describe(), "layer": cfg.layer, "target": cfg.target, "size": list(size),
+        "units": rows, "val_data": val_name, "val_images": None if val is None else len(val),
+        "fraction_beating_val": None if beats is None else sum(beats) / len(beats),
+        "mean_reached": sum(res.reached) / len(res.reached), "mean_start": sum(res.start) / len(res.start),
+        "steps": res.optimize.steps, "seconds": round(res.optimize.seconds, 3),
+    }
+    return finish_run(run_dir, metrics)

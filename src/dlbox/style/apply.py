@@ -1,0 +1,59 @@
+"""``dlbox style apply``: stylise images with a trained transformation network, one forward pass each."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+TRANSFORMER = "style_transformer"
+
+
+def load_style_network(run: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """The trained transformation network of a ``dlbox style train`` run."""
+    from dlbox.model_io import load_model, read_model_json
+
+    name = read_model_json(run).get("name")
+    if name != TRANSFORMER:
+        raise ValueError(f"{run} is not a style-transfer run (its model is {name!r}, not {TRANSFORMER!r}); train one with `dlbox style train`")
+    return load_model(run, device)
+
+
+@torch.no_grad()
+def stylize_images(net: torch.nn.Module, image: torch.Tensor) -> torch.Tensor:
+    """``(C, H, W)`` or ``(B, C, H, W)`` in [0, 1] -> stylised, same shape."""
+    single = image.ndim == 3
+    device = next(net.parameters()).device
+    out = net(image.unsqueeze(0).to(device) if single else image.to(device)).cpu()
+    return out[0] if single else out
+
+
+def apply_style(run: str | Path, images: list[str], out: str | Path | None = None, max_side: int | None = None, name: str | None = None) -> tuple[Path, list[dict[str, Any]]]:
+    """Stylise each image (``sample:NAME`` or a file) at its own size (or ``max_side``); writes PNGs + a gallery."""
+    from dlbox.data.samples import image_label, load_image
+    from dlbox.engine.rundir import new_run_dir, write_json
+    from dlbox.optimize_input.images import save_gallery, save_png
+
+    if not images:
+        raise ValueError("no images given")
+    net = load_style_network(run)
+    inputs = [load_image(spec, 3, max_side=max_side) for spec in images]  # a bad file fails before the run dir exists
+    out_dir = new_run_dir("style-apply", name, out)
+    rows, shown = [], []
+    used: set[str] = set()
+    for spec, x in zip(images, inputs):
+        t0 = time.perf_counter()
+        y = stylize_images(net, x)
+        seconds = time.perf_counter() - t0
+        label = image_label(spec)
+        while label in used:
+            label += "_"
+        used.add(label)
+        path = save_png(y, out_dir / f"{label}-stylised.png")
+        rows.append({"image": str(spec), "output": str(path), "size": list(x.shape[-2:]), "seconds": round(seconds, 5)})
+        shown += [x, y]
+    save_gallery(shown[:16], [t for r in rows[:8] for t in (Path(r["image"]).name, "stylised")], out_dir / "gallery.png", cols=4)
+    write_json(out_dir / "metrics.json", {"run": str(run), "images": len(rows), "seconds_per_image": sum(r["seconds"] for r in rows) / len(rows), "outputs": rows})
+    return out_dir, rows

@@ -1,0 +1,48 @@
+"""``dlbox dream IMAGE``: output size equals input size, the objective rises, bad input is a clear error."""
+
+import json
+
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from dlbox.cli.dream import app
+from dlbox.model_io import save_model
+from dlbox.models import create_model
+
+runner = CliRunner()
+
+
+def tiny_run(tmp_path):
+    tmp_path.mkdir()
+    torch.manual_seed(0)
+    model = create_model("cnn", in_channels=3, num_classes=3, image_size=16, channels=[4, 8], convs_per_stage=1)
+    save_model(tmp_path, model, {"task": "classify", "class_names": ["circle", "square", "triangle"], "input": {"channels": 3, "size": [16, 16]}})
+    return tmp_path
+
+
+def test_dream_keeps_the_size_and_raises_the_objective(tmp_path):
+    run = tiny_run(tmp_path / "m")
+    out = tmp_path / "dream"
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--layers", "features.stage2", "--size", "45", "--octaves", "3",
+                              "--octave-scale", "1.4", "--steps", "4", "--no-progress", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["input_size"] == m["output_size"] == [30, 45]
+    assert m["objective_after"] > m["objective_before"] and len(m["octave_sizes"]) == 3
+    with Image.open(out / "dream.png") as im:
+        assert im.size == (45, 30)
+    assert (out / "comparison.png").is_file() and f"run directory: {out}" in res.output
+
+
+def test_class_target_and_bad_classes(tmp_path):
+    run = tiny_run(tmp_path / "m")
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--target", "class", "--class", "square", "--size", "24",
+                              "--octaves", "2", "--steps", "3", "--no-progress", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--target", "class", "--class", "5"])
+    assert res.exit_code == 2 and "the model has 3 classes, 0-2 (circle, square, triangle)" in res.output
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--target", "class", "--class", "hexagon"])
+    assert res.exit_code == 2 and "valid: circle, square, triangle" in res.output
+    res = runner.invoke(app, ["sample:nothing", "--model", str(run)])
+    assert res.exit_code == 2 and "sample:astronaut" in res.output
