@@ -130,3 +130,15 @@ def test_unknown_model_lists_valid_names():
     assert "resnet9000" in msg
     for name in list_models():
         assert name in msg
+
+
+@pytest.mark.parametrize(("arch", "mean"), [("resnet18", 0.485), ("googlenet", 0.5)])
+def test_torchvision_input_normalisation_matches_its_weights(arch, mean):
+    # googlenet's TF-ported weights expect (x - 0.5) / 0.5, which torchvision applies inside forward;
+    # splitting the net into features/head must keep it.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = create_model("torchvision", arch=arch, num_classes=3)
+    assert float(model.features.normalize.mean.flatten()[0]) == pytest.approx(mean)

@@ -167,15 +167,6 @@ def _dlbox_model(name: str, weights: str | None, model_args: dict[str, Any]) -> 
     )
 
 
-class HalfNormalize(nn.Module):
-    """``(x - 0.5) / 0.5``: what googlenet and inception_v3's ImageNet weights expect (``transform_input``)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1|3, H, W) -> (B, 3, H, W)
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
-        return (x - 0.5) / 0.5
-
-
 def _torchvision(arch: str, weights: str | None) -> Network:
     import torchvision
 
@@ -188,8 +179,7 @@ def _torchvision(arch: str, weights: str | None) -> Network:
         warnings.simplefilter("ignore")
         torch.manual_seed(RANDOM_SEED)  # "random" weights are the same in every run
         model = create_model("torchvision", arch=arch, num_classes=1000, in_channels=3)
-    if arch in ("googlenet", "inception_v3"):
-        model.features.normalize = HalfNormalize()
+    # (googlenet and inception_v3 get their (x - 0.5) / 0.5 input normalisation from the adapter.)
     try:
         categories = list(torchvision.models.get_model_weights(arch).DEFAULT.meta["categories"])
     except (ValueError, KeyError, AttributeError):

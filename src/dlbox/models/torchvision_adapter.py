@@ -27,11 +27,16 @@ class WeightsUnavailableError(RuntimeError):
     """Pretrained weights are neither cached nor downloadable; the message says how to supply them."""
 
 
+# GoogLeNet and Inception v3 weights were ported from TensorFlow and expect (x - 0.5) / 0.5; torchvision applies
+# that inside forward (transform_input), which splitting the network into features/head would bypass.
+TF_PORTED = {"googlenet": ((0.5,) * 3, (0.5,) * 3), "inception_v3": ((0.5,) * 3, (0.5,) * 3)}
+
+
 class ImageNetNormalize(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, mean: tuple[float, ...] = IMAGENET_MEAN, std: tuple[float, ...] = IMAGENET_STD) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1|3, H, W) -> (B, 3, H, W)
         if x.shape[1] == 1:
@@ -39,12 +44,12 @@ class ImageNetNormalize(nn.Module):
         return (x - self.mean) / self.std
 
 
-def _split_backbone(net: nn.Module, num_classes: int) -> tuple[nn.Module, nn.Module]:
-    """(features, head) for torchvision's two classifier layouts."""
+def _split_backbone(net: nn.Module, num_classes: int, normalize: nn.Module) -> tuple[nn.Module, nn.Module]:
+    """(features, head) for torchvision's two classifier layouts; ``normalize`` becomes the first layer."""
     if isinstance(getattr(net, "fc", None), nn.Linear):  # resnet, resnext, regnet, googlenet, inception
         body = OrderedDict((n, m) for n, m in net.named_children() if n not in ("fc", "aux1", "aux2", "AuxLogits"))
         head = nn.Sequential(OrderedDict(flatten=nn.Flatten(), fc=nn.Linear(net.fc.in_features, num_classes)))
-        return nn.Sequential(OrderedDict(normalize=ImageNetNormalize(), **body)), head
+        return nn.Sequential(OrderedDict(normalize=normalize, **body)), head
     classifier = getattr(net, "classifier", None)
     if hasattr(net, "features") and classifier is not None:  # vgg, alexnet, mobilenet, efficientnet, convnext, densenet
         layers = list(classifier.children()) if isinstance(classifier, nn.Sequential) else [classifier]
@@ -57,7 +62,7 @@ def _split_backbone(net: nn.Module, num_classes: int) -> tuple[nn.Module, nn.Mod
             head_parts["avgpool"] = nn.AdaptiveAvgPool2d(1)
         head_parts["flatten"] = nn.Flatten()
         head_parts["classifier"] = nn.Sequential(*layers)
-        return nn.Sequential(OrderedDict(normalize=ImageNetNormalize(), features=net.features)), nn.Sequential(head_parts)
+        return nn.Sequential(OrderedDict(normalize=normalize, features=net.features)), nn.Sequential(head_parts)
     raise ValueError(f"torchvision model {type(net).__name__} has neither .fc nor .features/.classifier")
 
 
@@ -76,7 +81,7 @@ def torchvision_classifier(
         net = torchvision.models.get_model(arch, weights=None)
     except ValueError:
         raise ValueError(f"unknown torchvision model {arch!r}; valid: {', '.join(torchvision.models.list_models())}") from None
-    features, head = _split_backbone(net, num_classes)
+    features, head = _split_backbone(net, num_classes, ImageNetNormalize(*TF_PORTED.get(arch, (IMAGENET_MEAN, IMAGENET_STD))))
     return Classifier(features, head, num_classes)
 
 
