@@ -75,6 +75,18 @@ class FitResult:
     def samples_per_s(self) -> float:
         return self.state.samples / self.state.train_time if self.state.train_time else 0.0
 
+    def as_metrics(self) -> dict[str, Any]:
+        """The loop's own figures for a run's ``metrics.json`` (every task reports them alike)."""
+        return {
+            "best_" + self.monitor: self.best,
+            "best_epoch": self.best_epoch,
+            "epochs": self.state.epoch,
+            "steps": self.state.step,
+            "stopped_by": self.stopped_by,
+            "train_time_s": round(self.state.train_time, 3),
+            "images_per_s": round(self.samples_per_s, 1),
+        }
+
 
 def fit(
     fabric: Any,
