@@ -62,7 +62,7 @@ def _surface(shape: tuple[int, ...], eps: float, norm: str, gen: torch.Generator
     return eps * g / norm_of(g, "l2").clamp_min(1e-12).view(-1, *([1] * (g.ndim - 1)))
 
 
-def evolution(
+def evolution_attack(
     query: QueryFn | nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,

@@ -117,7 +117,12 @@ def pgd(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, eps: float
             else:
                 delta = torch.zeros_like(xs)
             for step in range(steps + 1):
-                logits, objective, grad = _objective_and_grad(model, xs, delta, ys, ts)
+                if step < steps:
+                    logits, objective, grad = _objective_and_grad(model, xs, delta, ys, ts)
+                else:  # the last iterate is only checked: no gradient needed
+                    with torch.no_grad():
+                        logits = model(xs + delta)
+                        objective = ascent_objective(logits, ys, ts)
                 key = objective + 1e6 * succeeded(logits, ys, ts).float()
                 better = key > best_key[todo]
                 best_key[todo] = torch.where(better, key, best_key[todo])

@@ -13,11 +13,19 @@ import typer
 from dlbox.cli.common import echo_run_dir, user_errors
 
 
+def _number(text: str) -> float:
+    """``0.3`` or a fraction such as ``8/255``."""
+    if "/" in text:
+        num, den = text.split("/", 1)
+        return float(num) / float(den)
+    return float(text)
+
+
 def _eps_list(text: str) -> list[float]:
     try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} must be a number or comma-separated numbers, e.g. 0.3 or 0.1,0.2,0.3", param_hint="--eps") from None
+        values = [_number(v.strip()) for v in text.split(",") if v.strip()]
+    except (ValueError, ZeroDivisionError):
+        raise typer.BadParameter(f"{text!r} must be a number or comma-separated numbers, e.g. 0.3, 0.1,0.2,0.3 or 8/255", param_hint="--eps") from None
     if not values:
         raise typer.BadParameter("give at least one epsilon", param_hint="--eps")
     return values
@@ -30,7 +38,7 @@ def attack_command(
     split: Optional[str] = typer.Option(None, help="train | val | test (datasets; default test)"),
     method: Optional[str] = typer.Option(None, help="fgsm | ifgsm | pgd | evolution (default pgd; evolution is black-box)"),
     target: Optional[str] = typer.Option(None, help="CLASS (name or index) | random | none (default none: untargeted)"),
-    eps: Optional[str] = typer.Option(None, help="budget, or several comma-separated for a success-vs-epsilon curve (default 0.3)"),
+    eps: Optional[str] = typer.Option(None, help="budget (0.3 or 8/255), or several comma-separated for a success-vs-epsilon curve (default 0.3)"),
     norm: Optional[str] = typer.Option(None, help="linf | l2 (default linf)"),
     n: Optional[int] = typer.Option(None, "--n", min=1, help="images to attack, a seeded random subset (default 256)"),
     steps: Optional[int] = typer.Option(None, min=1, help="ifgsm/pgd iterations (default 10/40)"),

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from dlbox.cli import classify, dream, fundamentals, layers, segment, style, visualize
+from dlbox.cli import attack, autoencode, classify, dream, fundamentals, layers, segment, style, visualize
 from dlbox.cli.summary import summary_command
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app.add_typer(visualize.app, name="visualize")
 app.add_typer(style.app, name="style")
 app.command("dream")(dream.dream)
 app.command("layers")(layers.layers)
+app.command("attack")(attack.attack_command)
+app.add_typer(autoencode.app, name="autoencode")
 app.command("summary")(summary_command)
 
 

@@ -275,7 +275,7 @@ def _finish(run_dir: Path, cfg: StyleTrainConfig, task: PerceptualTask, style: t
     from dlbox.model_io import save_model
     from dlbox.optimize_input.images import save_gallery, save_png
     from dlbox.plots import plot_curves
-    from dlbox.tasks.classify.train import unwrap
+    from dlbox.engine.run import unwrap
 
     net = unwrap(task.net).eval()
     meta = {"task": TASK, "style": cfg.style, "size": cfg.size, "loss_network": loss_network,

@@ -180,6 +180,3 @@ def _finish(run_dir: Path, cfg: ClassifyConfig, bundle: Any, task: Classificatio
     }
     write_json(run_dir / "metrics.json", metrics)  # last: its presence marks the run complete
 
-
-def _batch_size(cfg: Any, n_train: int, world_size: int) -> int:  # TEMPORARY alias, removed at integration
-    return resolve_batch_size(cfg.train.batch_size, n_train, world_size)
