@@ -199,10 +199,10 @@ class PerceptualTask:
 
 def train_style(cfg: StyleTrainConfig) -> Path:
     """Train a transformation network for ``cfg.style``; returns the run directory."""
-    from dlbox.engine.fabric_setup import build_fabric
+    from dlbox.engine.fabric_setup import build_fabric, launch
 
     fabric = build_fabric(cfg.fabric)
-    return Path(fabric.launch(_train_worker, cfg))
+    return Path(launch(fabric, _train_worker, cfg))
 
 
 def _train_worker(fabric: Any, cfg: StyleTrainConfig) -> str:
