@@ -1,7 +1,8 @@
-"""Loop overhead: dlbox's training (Fabric loop, progress bar, CSV+TensorBoard logging, checkpoints)
-against a hand-written PyTorch loop, same model, optimizer, schedule, in-memory data and batch size.
+"""Loop overhead: dlbox's training (Fabric loop, progress bar, CSV+TensorBoard logging; then also with a
+checkpoint every epoch) against a hand-written PyTorch loop: same model, optimizer, schedule, in-memory data
+and batch size, validation every epoch in all three.
 
-Rounds alternate the two in one process; the figure is the median ratio of images/s (dlbox / raw).
+Rounds rotate the order of the three in one process; the figures are median per-round ratios of images/s.
 
     python benchmarks/loop_overhead.py --batch-sizes 16 256 --rounds 5 --epochs 3
 """
@@ -61,7 +62,7 @@ def raw_loop(data, val, batch_size: int, epochs: int) -> tuple[float, float]:
     return epochs * n / (time.perf_counter() - t0), epochs * n / (time.process_time() - c0)
 
 
-def dlbox_loop(fabric, data, val, batch_size: int, epochs: int, workdir: Path) -> tuple[float, float]:
+def dlbox_loop(fabric, data, val, batch_size: int, epochs: int, workdir: Path, checkpoints: bool) -> tuple[float, float]:
     loader = make_loader(data, batch_size, shuffle=True, seed=0)
     model, opt, sched = build(0, epochs * len(loader))
     model, opt = fabric.setup(model, opt)
@@ -69,7 +70,7 @@ def dlbox_loop(fabric, data, val, batch_size: int, epochs: int, workdir: Path) -
     cfg = TrainConfig(epochs=epochs, progress=True, log_every=50)
     workdir.mkdir(parents=True)
     t0, c0 = time.perf_counter(), time.process_time()
-    result = fit(fabric, task, loader, cfg, ckpt_dir=workdir, loggers=make_loggers(workdir))
+    result = fit(fabric, task, loader, cfg, ckpt_dir=workdir if checkpoints else None, loggers=make_loggers(workdir))
     return result.state.samples / (time.perf_counter() - t0), result.state.samples / (time.process_time() - c0)
 
 
@@ -90,28 +91,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for bs in args.batch_sizes:
             raw_loop(bundle.train, bundle.val, bs, 1)  # warm-up (allocator, oneDNN kernels)
-            ratios, cpu_ratios, raws, ours = [], [], [], []
+            rows: dict[str, list[float]] = {"raw": [], "raw_cpu": [], "dlbox": [], "dlbox_cpu": [], "dlbox+ckpt": [], "dlbox+ckpt_cpu": []}
             for r in range(args.rounds):
-                # Alternate the order each round so drifting machine load favours neither side.
-                if r % 2 == 0:
-                    a, a_cpu = raw_loop(bundle.train, bundle.val, bs, args.epochs)
-                    b, b_cpu = dlbox_loop(fabric, bundle.train, bundle.val, bs, args.epochs, Path(tmp) / f"{bs}-{r}")
-                else:
-                    b, b_cpu = dlbox_loop(fabric, bundle.train, bundle.val, bs, args.epochs, Path(tmp) / f"{bs}-{r}")
-                    a, a_cpu = raw_loop(bundle.train, bundle.val, bs, args.epochs)
-                raws.append(a)
-                ours.append(b)
-                ratios.append(b / a)
-                cpu_ratios.append(b_cpu / a_cpu)
-                print(f"batch {bs} round {r}: raw {a:,.0f} img/s, dlbox {b:,.0f} img/s, wall ratio {b / a:.3f}, CPU-time ratio {b_cpu / a_cpu:.3f}", flush=True)
-            results[bs] = {
-                "raw_img_s_median": statistics.median(raws),
-                "dlbox_img_s_median": statistics.median(ours),
-                "ratio_median": statistics.median(ratios),
-                "cpu_time_ratio_median": statistics.median(cpu_ratios),
-                "ratios": ratios,
-            }
-            print(f"batch {bs}: median wall ratio {results[bs]['ratio_median']:.3f}, median CPU-time ratio {results[bs]['cpu_time_ratio_median']:.3f}", flush=True)
+                runs = [
+                    ("raw", lambda: raw_loop(bundle.train, bundle.val, bs, args.epochs)),
+                    ("dlbox", lambda: dlbox_loop(fabric, bundle.train, bundle.val, bs, args.epochs, Path(tmp) / f"{bs}-{r}-a", False)),
+                    ("dlbox+ckpt", lambda: dlbox_loop(fabric, bundle.train, bundle.val, bs, args.epochs, Path(tmp) / f"{bs}-{r}-b", True)),
+                ]
+                # Rotate the order every round so drifting machine load favours none of them.
+                for name, fn in runs[r % 3 :] + runs[: r % 3]:
+                    wall, cpu = fn()
+                    rows[name].append(wall)
+                    rows[name + "_cpu"].append(cpu)
+                print(
+                    f"batch {bs} round {r}: raw {rows['raw'][-1]:,.0f} img/s; dlbox/raw {rows['dlbox'][-1] / rows['raw'][-1]:.3f}; "
+                    f"with checkpoints {rows['dlbox+ckpt'][-1] / rows['raw'][-1]:.3f}",
+                    flush=True,
+                )
+            summary = {"raw_img_s_median": statistics.median(rows["raw"])}
+            for name in ("dlbox", "dlbox+ckpt"):
+                summary[name] = {
+                    "img_s_median": statistics.median(rows[name]),
+                    "wall_ratio_median": statistics.median(a / b for a, b in zip(rows[name], rows["raw"])),
+                    "cpu_time_ratio_median": statistics.median(a / b for a, b in zip(rows[name + "_cpu"], rows["raw_cpu"])),
+                }
+            results[bs] = summary
+            print(
+                f"batch {bs}: median wall ratio {summary['dlbox']['wall_ratio_median']:.3f} (progress bar + logging), "
+                f"{summary['dlbox+ckpt']['wall_ratio_median']:.3f} (+ a checkpoint every epoch); CPU-time ratios "
+                f"{summary['dlbox']['cpu_time_ratio_median']:.3f} / {summary['dlbox+ckpt']['cpu_time_ratio_median']:.3f}",
+                flush=True,
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
