@@ -77,15 +77,29 @@ def _snapshot(value: Any) -> Any:
 
 
 def _write_atomically(state: dict[str, Any], paths: list[Path]) -> None:
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+    """Serialise once to the first path; further paths (``best`` beside ``last``) become hard links to it.
+
+    Every path is replaced by a rename, so a later ``last.ckpt`` (a new file) leaves ``best.ckpt`` untouched.
+    """
+    first = paths[0]
+    first.parent.mkdir(parents=True, exist_ok=True)
+    tmp = first.with_name(f".{first.name}.tmp")
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    for path in paths[1:]:
+        link = path.with_name(f".{path.name}.tmp")
+        link.unlink(missing_ok=True)
+        try:
+            os.link(tmp, link)
+        except OSError:  # a filesystem without hard links: copy
+            import shutil
+
+            shutil.copyfile(tmp, link)
+        os.replace(link, path)
+    os.replace(tmp, first)
+    _fsync_dir(first.parent)
 
 
 class CheckpointWriter:
