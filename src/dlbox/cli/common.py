@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,7 +17,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFou
 
 
 def user_errors(fn: F) -> F:
-    """Turn user-caused exceptions into a one-line ``error: ...`` and exit status 2."""
+    """Turn user-caused exceptions into a one-line ``error: ...`` and exit status 2 (``DLBOX_DEBUG=1``: traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -25,6 +26,8 @@ def user_errors(fn: F) -> F:
         except typer.Exit:
             raise
         except USER_ERRORS as exc:
+            if os.environ.get("DLBOX_DEBUG"):  # the full traceback, for bug reports
+                raise
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
             typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from None
