@@ -96,10 +96,8 @@ def _worker(fabric: Any, cfg: AutoencodeConfig) -> str:
 
 def _train(fabric: Any, cfg: AutoencodeConfig) -> str:
     from dlbox.data import make_loader
-    from dlbox.engine.fabric_setup import make_loggers
-    from dlbox.engine.loop import fit
     from dlbox.engine.optim import build_optimizer, build_scheduler
-    from dlbox.engine.run import prepare_run_dir, resolve_batch_size
+    from dlbox.engine.run import prepare_run_dir, resolve_batch_size, run_loop, total_steps
     from dlbox.engine.rundir import write_json
 
     bundle, normal = prepare_data(cfg)  # data errors surface before any run directory exists
@@ -116,18 +114,9 @@ def _train(fabric: Any, cfg: AutoencodeConfig) -> str:
     train_loader = make_loader(bundle.train, batch_size, shuffle=True, seed=cfg.train.seed, device=fabric.device,
                                rank=fabric.global_rank, world_size=fabric.world_size)
     val_loader = make_loader(bundle.val, cfg.train.eval_batch_size, shuffle=False, device=fabric.device)
-    total = cfg.train.epochs * len(train_loader)
-    if cfg.train.max_steps:
-        total = min(total, cfg.train.max_steps)
-    scheduler = build_scheduler(optimizer, cfg.optim, total, len(train_loader))
+    scheduler = build_scheduler(optimizer, cfg.optim, total_steps(cfg.train, len(train_loader)), len(train_loader))
     task = AutoencoderTask(fabric, model, optimizer, scheduler, val_loader, cfg.noise, cfg.clip_noise, cfg.train.seed)
-    loggers = make_loggers(run_dir) if fabric.global_rank == 0 else []
-    result = fit(fabric, task, train_loader, cfg.train, run_dir / "checkpoints", loggers)
-    for logger in loggers:
-        logger.finalize("success")
-    best = run_dir / "checkpoints" / "best.ckpt"
-    if cfg.train.patience is not None and best.exists():
-        fabric.load(best, task.checkpoint_state(), strict=False, weights_only=True)
+    result = run_loop(fabric, task, train_loader, cfg.train, run_dir)
     if fabric.global_rank == 0:
         _finish(run_dir, cfg, bundle, normal, model, result, batch_size, fabric.device)
     fabric.barrier()

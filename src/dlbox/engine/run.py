@@ -56,3 +56,29 @@ def unwrap(model: nn.Module) -> nn.Module:
     """The plain module inside Fabric's and torch.compile's wrappers."""
     model = getattr(model, "module", model)
     return getattr(model, "_orig_mod", model)
+
+
+def total_steps(train: Any, steps_per_epoch: int) -> int:
+    """Optimizer steps the run will take: epochs x steps per epoch, capped by ``max_steps`` (for schedules)."""
+    total = train.epochs * steps_per_epoch
+    return min(total, train.max_steps) if train.max_steps else total
+
+
+def run_loop(fabric: Any, task: Any, train_loader: Any, train: Any, run_dir: Path, resume: str | None = None) -> Any:
+    """The shared loop with a run directory's conventions; returns :class:`~dlbox.engine.loop.FitResult`.
+
+    Rank 0 logs to ``metrics.csv`` and TensorBoard; checkpoints go to ``run_dir/checkpoints``; a resumed run
+    continues from ``last.ckpt``; with early stopping (``train.patience``) the best epoch's weights are restored.
+    """
+    from dlbox.engine.fabric_setup import make_loggers
+    from dlbox.engine.loop import fit
+
+    ckpt_dir = run_dir / "checkpoints"
+    last, best = ckpt_dir / "last.ckpt", ckpt_dir / "best.ckpt"
+    loggers = make_loggers(run_dir) if fabric.global_rank == 0 else []
+    result = fit(fabric, task, train_loader, train, ckpt_dir, loggers, resume_from=last if resume and last.exists() else None)
+    for logger in loggers:
+        logger.finalize("success")
+    if train.patience is not None and best.exists():  # early stopping: keep the best epoch's weights
+        fabric.load(best, task.checkpoint_state(), strict=False, weights_only=True)
+    return result

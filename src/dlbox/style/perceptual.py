@@ -208,9 +208,8 @@ def train_style(cfg: StyleTrainConfig) -> Path:
 def _train_worker(fabric: Any, cfg: StyleTrainConfig) -> str:
     from dlbox.data import make_loader
     from dlbox.data.samples import load_image
-    from dlbox.engine.fabric_setup import make_loggers
-    from dlbox.engine.loop import fit
     from dlbox.engine.optim import build_optimizer, build_scheduler
+    from dlbox.engine.run import run_loop, total_steps
     from dlbox.engine.rundir import new_run_dir
     from dlbox.features.sources import load_network
     from dlbox.models import create_model
@@ -240,15 +239,9 @@ def _train_worker(fabric: Any, cfg: StyleTrainConfig) -> str:
     net, optimizer = fabric.setup(net, optimizer)
     loader = make_loader({"image": train_images}, cfg.train.batch_size, shuffle=True, seed=cfg.train.seed, device=fabric.device,
                          rank=fabric.global_rank, world_size=fabric.world_size)
-    total = cfg.train.epochs * len(loader)
-    if cfg.train.max_steps:
-        total = min(total, cfg.train.max_steps)
-    scheduler = build_scheduler(optimizer, cfg.optim, total, len(loader))
+    scheduler = build_scheduler(optimizer, cfg.optim, total_steps(cfg.train, len(loader)), len(loader))
     task = PerceptualTask(fabric, net, optimizer, scheduler, loss, cfg, val_images.to(fabric.device))
-    loggers = make_loggers(run_dir) if fabric.global_rank == 0 else []
-    result = fit(fabric, task, loader, cfg.train, run_dir / "checkpoints", loggers)
-    for logger in loggers:
-        logger.finalize("success")
+    result = run_loop(fabric, task, loader, cfg.train, run_dir)
     if fabric.global_rank == 0:
         _finish(run_dir, cfg, task, style, val_images, result, content_layer, style_layers, network.describe())
     fabric.barrier()

@@ -11,11 +11,10 @@ import torch.nn as nn
 
 from dlbox.config import ClassifyConfig
 from dlbox.data import load_dataset, make_loader, split_len
-from dlbox.engine.fabric_setup import build_fabric, launch, make_loggers
-from dlbox.engine.loop import fit
+from dlbox.engine.fabric_setup import build_fabric, launch
 from dlbox.engine.optim import build_optimizer, build_scheduler
 from dlbox.engine.rundir import write_json
-from dlbox.engine.run import prepare_run_dir, resolve_batch_size, resume_config, unwrap
+from dlbox.engine.run import prepare_run_dir, resolve_batch_size, resume_config, run_loop, total_steps, unwrap
 from dlbox.tasks.classify.model_init import build_model, param_groups
 from dlbox.tasks.classify.step import ClassificationTask
 
@@ -93,27 +92,14 @@ def _train(fabric: Any, cfg: ClassifyConfig, resume: str | None) -> str:
         rank=fabric.global_rank, world_size=fabric.world_size, num_workers=cfg.data.num_workers,
     )
     val_loader = make_loader(bundle.val, cfg.train.eval_batch_size, shuffle=False, device=fabric.device, num_workers=cfg.data.num_workers)
-    total_steps = cfg.train.epochs * len(train_loader)
-    if cfg.train.max_steps:
-        total_steps = min(total_steps, cfg.train.max_steps)
-    scheduler = build_scheduler(optimizer, cfg.optim, total_steps, len(train_loader))
+    scheduler = build_scheduler(optimizer, cfg.optim, total_steps(cfg.train, len(train_loader)), len(train_loader))
     task = ClassificationTask(
         fabric, model, optimizer, scheduler, val_loader, ema,
         label_smoothing=cfg.optim.label_smoothing, grad_clip=cfg.train.grad_clip,
         channels_last=cfg.fabric.channels_last, augment=cfg.data.augment,
         frozen_features=cfg.transfer.freeze == "features",
     )
-    ckpt_dir = run_dir / "checkpoints"
-    last = ckpt_dir / "last.ckpt"
-    loggers = make_loggers(run_dir) if fabric.global_rank == 0 else []
-    result = fit(fabric, task, train_loader, cfg.train, ckpt_dir, loggers, resume_from=last if resume and last.exists() else None)
-    for logger in loggers:
-        logger.finalize("success")
-
-    best = ckpt_dir / "best.ckpt"
-    if cfg.train.patience is not None and best.exists():  # early stopping: keep the best epoch's weights
-        fabric.load(best, task.checkpoint_state(), strict=False, weights_only=True)
-
+    result = run_loop(fabric, task, train_loader, cfg.train, run_dir, resume)
     test_loader = make_loader(bundle.test, cfg.train.eval_batch_size, shuffle=False, device=fabric.device, num_workers=cfg.data.num_workers)
     replicas = replica_fingerprints(fabric, unwrap(task.eval_model))
     if fabric.global_rank == 0:
