@@ -9,24 +9,33 @@ import torch
 
 from dlbox.config import OptimConfig
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")  # what the training loop steps (one gradient per step)
+INPUT_OPTIMIZERS = ("adam", "sgd", "lbfgs")  # what optimising an input image uses (L-BFGS needs a closure)
 SCHEDULES = ("none", "cosine", "step", "onecycle")
 
 
-def build_optimizer(params: Iterable[Any], cfg: OptimConfig) -> torch.optim.Optimizer:
-    """``params`` may be tensors or param-group dicts (e.g. a lower backbone lr)."""
-    name, lr, wd = cfg.optimizer, cfg.lr, cfg.weight_decay
+def create_optimizer(
+    name: str, params: Iterable[Any], lr: float, momentum: float = 0.9, weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
+    """The one optimizer factory of dlbox. ``params`` may be tensors or param-group dicts (e.g. a lower backbone lr)."""
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     if name == "momentum":  # notes 2.1: v_t = mu grad + alpha v_{t-1}
-        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "nesterov":  # momentum applied before computing the gradient
-        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, nesterov=True, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
-    raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(OPTIMIZERS)}")
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if name == "lbfgs":  # one iteration per step() call, strong-Wolfe line search (input optimisation)
+        return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=50, line_search_fn="strong_wolfe")
+    raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(OPTIMIZERS + ('lbfgs',))}")
+
+
+def build_optimizer(params: Iterable[Any], cfg: OptimConfig) -> torch.optim.Optimizer:
+    """The optimizer an ``optim`` config section describes."""
+    return create_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay)
 
 
 def build_scheduler(

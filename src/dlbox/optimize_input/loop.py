@@ -22,11 +22,11 @@ from typing import Any
 
 import torch
 
+from dlbox.engine.optim import INPUT_OPTIMIZERS, create_optimizer
 from dlbox.optimize_input.parameterization import ImageParam
 from dlbox.optimize_input.regularizers import l2, total_variation
 from dlbox.optimize_input.transforms import RobustnessTransforms
 
-OPTIMIZERS = ("adam", "sgd", "lbfgs")
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
 
@@ -65,8 +65,8 @@ class OptimizeResult:
 
 
 def validate_config(cfg: OptimizeConfig) -> None:
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+    if cfg.optimizer not in INPUT_OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; valid: {', '.join(INPUT_OPTIMIZERS)}")
     if cfg.steps < 0:
         raise ValueError(f"steps must be >= 0, got {cfg.steps}")
     if cfg.lr <= 0:
@@ -74,14 +74,6 @@ def validate_config(cfg: OptimizeConfig) -> None:
     for name in ("l2", "tv", "blur_sigma"):
         if getattr(cfg, name) < 0:
             raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
-
-
-def _build_optimizer(cfg: OptimizeConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr)
-    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=1, history_size=50, line_search_fn="strong_wolfe")
 
 
 def optimize_image(
@@ -100,7 +92,7 @@ def optimize_image(
     validate_config(cfg)
     transforms = RobustnessTransforms(cfg.jitter, cfg.scale, cfg.rotate, seed=cfg.seed)
     params = [p for p in param.parameters() if p.requires_grad]
-    optimizer = _build_optimizer(cfg, params)
+    optimizer = create_optimizer(cfg.optimizer, params, cfg.lr)
     history: list[dict[str, float]] = []
     last: dict[str, torch.Tensor] = {}
 
