@@ -29,7 +29,7 @@ L2 = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
 
 
 def digits_cnn(out: Path) -> Path:
-    from dlbox.config import ClassifyConfig
+    from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.tasks.classify.train import train
 
     cfg = ClassifyConfig(out=str(out))
@@ -44,7 +44,7 @@ def shapes_benchmark(out: Path, quick: bool = False) -> dict:
 
     from dlbox.attacks import AttackConfig, random_targets
     from dlbox.attacks.evaluate import plot_success_curves, predict, sweep
-    from dlbox.config import ClassifyConfig
+    from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.data import load_dataset
     from dlbox.model_io import load_model
     from dlbox.tasks.classify.train import train
@@ -84,7 +84,8 @@ def main() -> None:
 
     from dlbox.attacks import AttackConfig, random_targets
     from dlbox.attacks.evaluate import plot_success_curves, predict, sweep
-    from dlbox.config import ClassifyConfig, from_dict, load_yaml
+    from dlbox.tasks.classify.config import ClassifyConfig
+from dlbox.config import from_dict, load_yaml
     from dlbox.data import load_dataset
     from dlbox.model_io import load_model
 

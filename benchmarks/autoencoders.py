@@ -39,7 +39,7 @@ def _cfg(mode: str, out: Path, seed: int = 0, **data):
 
 def _digits_cnn(out: Path) -> Path:
     """``dlbox classify train``'s default digits CNN (the attacked classifier of item 4)."""
-    from dlbox.config import ClassifyConfig
+    from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.tasks.classify.train import train
 
     cfg = ClassifyConfig(out=str(out))

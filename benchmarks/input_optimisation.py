@@ -27,7 +27,7 @@ SECTIONS = ("visualize", "invert", "dream", "gatys", "perceptual")
 
 
 def train_classifier(data: str, out: Path, epochs: int, channels: list[int]) -> Path:
-    from dlbox.config import ClassifyConfig
+    from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.tasks.classify.train import train
 
     cfg = ClassifyConfig(out=str(out))

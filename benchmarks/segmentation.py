@@ -106,7 +106,8 @@ def _segment(name: str, model: str, model_kwargs: dict, budget: float, root: Pat
 
 
 def _classifier(root: Path, args) -> dict:
-    from dlbox.config import ClassifyConfig, resolve
+    from dlbox.tasks.classify.config import ClassifyConfig
+from dlbox.config import resolve
     from dlbox.tasks.classify.train import train
 
     cfg = resolve(

@@ -18,7 +18,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from dlbox.config import ClassifyConfig, DataConfig, FabricConfig, ModelConfig, OptimConfig, TrainConfig  # noqa: E402
+from dlbox.tasks.classify.config import ClassifyConfig
+from dlbox.config import DataConfig, FabricConfig, ModelConfig, OptimConfig, TrainConfig  # noqa: E402
 from dlbox.tasks.classify.train import train  # noqa: E402
 
 MODEL = ModelConfig(name="cnn", kwargs={"channels": [16, 32, 64]})
@@ -41,7 +42,7 @@ def target_run(out: Path, per_class: int, seed: int, init: str | None, freeze: s
         optim=OptimConfig(lr=3e-3, backbone_lr_mult=mult),
         train=TrainConfig(epochs=30, batch_size=16, progress=False, seed=seed),
     )
-    cfg.transfer.init, cfg.transfer.freeze = init, freeze
+    cfg.init, cfg.classify.freeze = init, freeze
     return json.loads((train(cfg) / "metrics.json").read_text())["test_acc"]
 
 

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 import yaml
 
+from dlbox.tasks.classify.config import ClassifyConfig
 from dlbox.config import (
-    ClassifyConfig,
     ConfigError,
     DataConfig,
     TrainConfig,

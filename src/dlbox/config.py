@@ -60,8 +60,7 @@ class OptimConfig:
     schedule: str = "onecycle"  # none | cosine | step | onecycle
     step_size: int = 10  # epochs between decays (step schedule)
     gamma: float = 0.1
-    backbone_lr_mult: float = 1.0  # fine-tuning: lr of `features` = lr * this
-    label_smoothing: float = 0.0
+    backbone_lr_mult: float = 1.0  # fine-tuning from --init: lr of the backbone (`features`) = lr * this
 
 
 @dataclass
@@ -95,24 +94,21 @@ class FabricConfig:
 
 
 @dataclass
-class TransferConfig:
-    init: str | None = None  # RUN_DIR or torchvision:NAME
-    weights: str | None = None  # local weights file for torchvision:NAME
-    freeze: str | None = None  # "features": train the new head only
+class TrainRunConfig:
+    """The sections every training command composes: one vocabulary across ``classify``, ``segment``, ...
 
+    A task's config adds its own section (``transfer``, ``seg``, ...) to these; a field that the task
+    does not use is listed in its recipe and setting it is an error naming the field and the command.
+    """
 
-@dataclass
-class ClassifyConfig:
-    """``dlbox classify train``."""
-
-    name: str | None = None  # run name under runs/classify/
+    name: str | None = None  # run name under runs/<task>/
     out: str | None = None  # explicit run directory
+    init: str | None = None  # the run this training starts from (RUN_DIR; classify also torchvision:NAME)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     fabric: FabricConfig = field(default_factory=FabricConfig)
-    transfer: TransferConfig = field(default_factory=TransferConfig)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -255,15 +251,25 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def requested(config_file: str | Path | None = None, overrides: list[str] | None = None, **direct: Any) -> dict[str, Any]:
+    """What the user asked for, nested: the YAML file, then ``key=value`` overrides, then ``direct`` CLI options."""
+    data: dict[str, Any] = {}
+    if config_file:
+        _deep_update(data, load_yaml(config_file))
+    for text in overrides or []:
+        _deep_update(data, parse_override(text))
+    _deep_update(data, direct)
+    return data
+
+
 def resolve(cfg: T, config_file: str | Path | None = None, overrides: list[str] | None = None, **direct: Any) -> T:
     """Defaults <- YAML file <- ``key=value`` overrides <- ``direct`` nested values (CLI options)."""
-    if config_file:
-        cfg = merge(cfg, load_yaml(config_file))
-    for text in overrides or []:
-        cfg = merge(cfg, parse_override(text))
-    if direct:
-        cfg = merge(cfg, direct)
-    return cfg
+    return merge(cfg, requested(config_file, overrides, **direct))
+
+
+def section_of(path: str | Path, key: str, cls: type[T]) -> T:
+    """One section (e.g. ``data``) of a run's saved ``config.yaml``, whatever task wrote it."""
+    return from_dict(cls, load_yaml(path).get(key) or {}, where=f"{key}.")
 
 
 def save_yaml(cfg: Any, path: str | Path) -> None:

@@ -76,7 +76,7 @@ def test_runs_all_epochs_and_counts_steps(fabric, tmp_path):
     result = fit(fabric, task, loader(), cfg(), tmp_path)
     assert result.stopped_by == "epochs"
     assert result.state.step == 15 and result.state.epoch == 3
-    assert [h["epoch"] for h in result.state.history] == [0, 1, 2]
+    assert [h["epoch"] for h in result.state.history] == [1, 2, 3]  # counted from 1, as in plots
     assert (tmp_path / "last.ckpt").is_file() and (tmp_path / "best.ckpt").is_file()
     assert result.state.history[-1]["train_loss"] < result.state.history[0]["train_loss"]
 
@@ -107,8 +107,8 @@ def test_early_stopping_with_patience(fabric, tmp_path):
     task = ToyTask(fabric, val_losses=[1.0, 0.5, 0.6, 0.7, 0.4, 0.3])
     result = fit(fabric, task, loader(), cfg(epochs=6, patience=1), tmp_path)
     assert result.stopped_by == "early_stopping"
-    assert len(result.state.history) == 4  # best at epoch 1, then two epochs without improvement
-    assert result.best == 0.5 and result.best_epoch == 1
+    assert len(result.state.history) == 4  # best at the second epoch, then two epochs without improvement
+    assert result.best == 0.5 and result.best_epoch == 2
 
 
 def test_resume_mid_run_matches_uninterrupted(fabric, tmp_path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dlbox.config import ClassifyConfig, DataConfig, ModelConfig, OptimConfig, TrainConfig
+from dlbox.tasks.classify.config import ClassifyConfig
+from dlbox.config import DataConfig, ModelConfig, OptimConfig, TrainConfig
 
 
 def tiny_config(out, **train) -> ClassifyConfig:

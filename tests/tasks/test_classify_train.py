@@ -95,7 +95,7 @@ def test_early_stopping_restores_best(tiny_cfg, tmp_path):
     cfg.optim.lr = 0.0  # nothing improves after the first epoch
     cfg.optim.schedule = "none"
     metrics = json.loads((train(cfg) / "metrics.json").read_text())
-    assert metrics["stopped_by"] == "early_stopping" and metrics["epochs"] == 2 and metrics["best_epoch"] == 0
+    assert metrics["stopped_by"] == "early_stopping" and metrics["epochs"] == 2 and metrics["best_epoch"] == 1  # epochs count from 1, as in curves.png
 
 
 def test_resume_of_finished_run_is_refused(tiny_cfg, tmp_path):

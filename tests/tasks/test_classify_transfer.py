@@ -21,7 +21,7 @@ def source_run(tmp_path_factory, tiny_cfg):
 
 def test_freeze_keeps_backbone_and_trains_new_head(tiny_cfg, source_run, tmp_path):
     cfg = tiny_cfg(tmp_path / "frozen", epochs=1)
-    cfg.transfer.init, cfg.transfer.freeze = str(source_run), "features"
+    cfg.init, cfg.classify.freeze = str(source_run), "features"
     run = train(cfg)
     src, dst = load_file(str(source_run / "model.safetensors")), load_file(str(run / "model.safetensors"))
     for key, value in _features(src).items():
@@ -31,7 +31,7 @@ def test_freeze_keeps_backbone_and_trains_new_head(tiny_cfg, source_run, tmp_pat
 
 def test_fine_tuning_moves_backbone(tiny_cfg, source_run, tmp_path):
     cfg = tiny_cfg(tmp_path / "ft", epochs=1)
-    cfg.transfer.init, cfg.optim.backbone_lr_mult = str(source_run), 0.1
+    cfg.init, cfg.optim.backbone_lr_mult = str(source_run), 0.1
     run = train(cfg)
     src, dst = load_file(str(source_run / "model.safetensors")), load_file(str(run / "model.safetensors"))
     key = "features.stage1.conv1.conv.weight"
@@ -42,7 +42,7 @@ def test_fine_tuning_moves_backbone(tiny_cfg, source_run, tmp_path):
 def test_init_with_wrong_channel_count_is_clear(tiny_cfg, source_run, tmp_path):
     cfg = tiny_cfg(tmp_path / "rgb", epochs=1)
     cfg.data.name, cfg.data.num_samples = "shapes", 60
-    cfg.transfer.init = str(source_run)
+    cfg.init = str(source_run)
     with pytest.raises(ValueError, match="1-channel images but this dataset has 3"):
         train(cfg)
     assert not (tmp_path / "rgb").exists()
@@ -56,7 +56,7 @@ def test_torchvision_offline_error_names_file_and_option(tiny_cfg, tmp_path, mon
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     cfg = tiny_cfg(tmp_path / "tv", epochs=1)
-    cfg.transfer.init = "torchvision:resnet18"
+    cfg.init = "torchvision:resnet18"
     with pytest.raises(WeightsUnavailableError, match=r"resnet18-[0-9a-f]+\.pth is missing.*--weights FILE"):
         train(cfg)
     assert not (tmp_path / "tv").exists()
@@ -74,7 +74,7 @@ def test_torchvision_backbone_from_local_file(tiny_cfg, tmp_path, suffix):
         torch.save(reference, path)
     cfg = tiny_cfg(tmp_path / "tv", epochs=1, max_steps=2)
     cfg.data.name, cfg.data.num_samples, cfg.data.image_size = "shapes", 60, 32
-    cfg.transfer.init, cfg.transfer.weights, cfg.transfer.freeze = "torchvision:resnet18", str(path), "features"
+    cfg.init, cfg.classify.weights, cfg.classify.freeze = "torchvision:resnet18", str(path), "features"
     run = train(cfg)
     saved = load_file(str(run / "model.safetensors"))
     assert torch.equal(saved["features.conv1.weight"], reference["conv1.weight"])

@@ -31,12 +31,13 @@ def build_fabric(cfg: FabricConfig) -> Any:
     return Fabric(**kwargs)
 
 
-def make_loggers(log_dir: str | Path) -> list[Any]:
+def make_loggers(log_dir: str | Path, keep_until_step: int | None = None) -> list[Any]:
     """Fabric's CSV logger (``log_dir/metrics.csv``) and TensorBoard logger (``log_dir/tensorboard``).
 
     The run directory is only known after launch (rank 0 creates it), so the
     loggers are built then and driven by the loop on rank 0. A resumed run
-    keeps the rows it logged before (Fabric's CSV logger would delete them).
+    keeps the rows it logged up to its checkpoint's step ``keep_until_step``
+    (Fabric's CSV logger would delete them; rows after it are logged again).
     """
     import csv
     import warnings
@@ -49,9 +50,15 @@ def make_loggers(log_dir: str | Path) -> list[Any]:
     with warnings.catch_warnings():  # "log directory not empty": it holds the run's other files, by design
         warnings.simplefilter("ignore")
         writer = csv_logger.experiment
-    if previous:
-        csv_path.write_text(previous)
-        writer.metrics_keys = list(csv.DictReader(previous.splitlines()).fieldnames or [])
+    if previous and keep_until_step is not None:
+        reader = csv.DictReader(previous.splitlines())
+        keys = list(reader.fieldnames or [])
+        rows = [row for row in reader if row.get("step") in (None, "") or int(float(row["step"])) <= keep_until_step]
+        with open(csv_path, "w", newline="") as f:
+            out = csv.DictWriter(f, fieldnames=keys)
+            out.writeheader()
+            out.writerows(rows)
+        writer.metrics_keys = keys
     tensorboard = TensorBoardLogger(str(log_dir), name="tensorboard", version="")
     _ = tensorboard.experiment  # create the event writer now (its import takes ~1 s), not inside the training loop
     return [csv_logger, tensorboard]

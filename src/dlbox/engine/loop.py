@@ -14,7 +14,7 @@ tensors and inspected every ``log_every`` steps and at epoch ends.
 from __future__ import annotations
 
 import itertools
-import math
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -30,7 +30,7 @@ from dlbox.engine.early_stopping import EarlyStopping, mode_for
 
 class Task(Protocol):
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """One optimisation step; returns detached tensors, ``"loss"`` required."""
+        """One optimisation step; returns detached scalar tensors, ``"loss"`` required (every one is logged)."""
 
     def validate(self) -> dict[str, float]:
         """Metrics on the validation split (names like ``val_loss``, ``val_acc``)."""
@@ -96,8 +96,12 @@ def fit(
     ckpt_dir: Path | None = None,
     loggers: list[Any] | None = None,
     resume_from: Path | None = None,
+    after_resume: Any = None,
 ) -> FitResult:
-    """Train ``task`` until the first of: epochs done, ``max_steps``, ``max_time``, early stopping."""
+    """Train ``task`` until the first of: epochs done, ``max_steps``, ``max_time``, early stopping.
+
+    ``after_resume()`` runs once the checkpoint ``resume_from`` is loaded (e.g. a new learning rate).
+    """
     state = LoopState()
     stopper = EarlyStopping(cfg.monitor, cfg.patience, mode_for(cfg.monitor))
     if resume_from is not None:
@@ -105,6 +109,8 @@ def fit(
         state = LoopState(**extra["loop"])
         stopper.load_state_dict(extra["early"])
         set_rng_state(extra["rng"])
+        if after_resume is not None:
+            after_resume()
     runner = _Runner(fabric, task, train_loader, cfg, ckpt_dir, loggers or [], state, stopper)
     stopped_by = runner.run()
     best_epoch = None
@@ -120,9 +126,9 @@ class _Runner:
         self.fabric, self.task, self.loader, self.cfg = fabric, task, loader, cfg
         self.ckpt_dir, self.loggers, self.state, self.stopper = ckpt_dir, loggers, state, stopper
         self.is_main = fabric.global_rank == 0
-        self.losses: list[torch.Tensor] = []  # since the last check, not yet synchronised
-        self.epoch_loss_sum = 0.0
-        self.epoch_loss_count = 0
+        self.outputs: list[dict[str, torch.Tensor]] = []  # step outputs since the last check, not yet synchronised
+        self.epoch_sums: dict[str, float] = {}
+        self.epoch_count = 0
         self.progress = _Progress(enabled=cfg.progress and self.is_main)
         self.writer = CheckpointWriter(fabric)
 
@@ -172,8 +178,7 @@ class _Runner:
     def _train_epoch(self, batches: Iterable[dict[str, torch.Tensor]], t0: float) -> str:
         s, cfg = self.state, self.cfg
         for batch in batches:
-            out = self.task.train_step(batch)
-            self.losses.append(out["loss"])
+            self.outputs.append(self.task.train_step(batch))
             s.step += 1
             s.step_in_epoch += 1
             s.samples += self.task.batch_size(batch)
@@ -188,39 +193,43 @@ class _Runner:
         return "epochs"
 
     def _check_and_log(self) -> float | None:
-        """Synchronise buffered losses: raise on a non-finite one, log their mean."""
-        if not self.losses:
+        """Synchronise buffered step outputs: raise on a non-finite loss, log the mean of every scalar."""
+        if not self.outputs:
             return None
-        losses = torch.stack([l.float() for l in self.losses]).cpu()
+        keys = list(self.outputs[0])
+        values = torch.stack([torch.stack([o[k].float().reshape(()) for k in keys]) for o in self.outputs]).cpu()  # (steps, keys)
+        losses = values[:, keys.index("loss")]
         finite = torch.isfinite(losses)
         if not bool(finite.all()):
             first = int((~finite).nonzero()[0])
-            step = self.state.step - len(self.losses) + first + 1
+            step = self.state.step - len(self.outputs) + first + 1
             raise NonFiniteLossError(step, float(losses[first]), self._ckpt("last"))
-        self.epoch_loss_sum += float(losses.sum())
-        self.epoch_loss_count += len(losses)
-        self.losses.clear()
-        mean = float(losses.mean())
-        self._log({"train_loss_step": mean}, self.state.step)
-        self.progress.loss = mean
-        return mean
+        for k, total in zip(keys, values.sum(0).tolist()):
+            self.epoch_sums[k] = self.epoch_sums.get(k, 0.0) + total
+        self.epoch_count += len(self.outputs)
+        self.outputs.clear()
+        means = dict(zip(keys, values.mean(0).tolist()))
+        self._log({f"train_{k}_step": v for k, v in means.items()}, self.state.step)
+        self.progress.loss = means["loss"]
+        return means["loss"]
 
     def _end_epoch(self, epoch_done: bool) -> None:
         s = self.state
         self._check_and_log()
-        train_loss = self.epoch_loss_sum / max(1, self.epoch_loss_count)
-        self.epoch_loss_sum, self.epoch_loss_count = 0.0, 0
-        metrics = {"epoch": s.epoch, "step": s.step, "train_loss": train_loss, **self.task.validate()}
+        train = {f"train_{k}": v / max(1, self.epoch_count) for k, v in self.epoch_sums.items()} or {"train_loss": 0.0}
+        self.epoch_sums, self.epoch_count = {}, 0
+        # Epochs are counted from 1 in the history, metrics.json and plots, as people count them.
+        metrics = {"epoch": s.epoch + 1, "step": s.step, **train, **self.task.validate()}
         s.history.append(metrics)
         self._log(metrics, s.step)
         improved = self.cfg.monitor in metrics and self.stopper.update(float(metrics[self.cfg.monitor]))
-        if not math.isfinite(train_loss):  # pragma: no cover - caught per step above
-            raise NonFiniteLossError(s.step, train_loss, self._ckpt("last"))
         if epoch_done:
             s.epoch += 1
             s.step_in_epoch = 0
         self.progress.epoch_done(metrics)
         self._save(["last", "best"] if improved else ["last"])
+        for logger in self.loggers:  # on disk now: a killed run's metrics.csv has every finished epoch
+            logger.save()
 
     # ----------------------------------------------------------------- io
     def _ckpt(self, which: str) -> Path | None:
@@ -245,16 +254,23 @@ class _Runner:
 
 
 class _Progress:
-    """A rich progress bar with loss and throughput, refreshed a few times a second."""
+    """On a terminal, a rich progress bar with loss and throughput, refreshed a few times a second.
+
+    Off a terminal (a pipe, nohup, SLURM, CI), one plain line per epoch with the same figures, flushed at
+    once, so a log shows progress while the run goes on and keeps it if the run is killed.
+    """
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.bar = None
         self.last_update = 0.0
         self.loss: float | None = None  # the latest synchronised training loss (every log_every steps)
+        self.total = 0
+        self.t0 = time.monotonic()
 
     def start(self, total: int, completed: int) -> None:
-        if not self.enabled:
+        self.total, self.t0 = total, time.monotonic()
+        if not self.enabled or not sys.stdout.isatty():
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -270,7 +286,6 @@ class _Progress:
         )
         self.bar.start()
         self.task_id = self.bar.add_task("train", total=total, completed=completed, info="")
-        self.samples0, self.t0 = None, time.monotonic()
 
     def advance(self, state: LoopState, t0: float) -> None:
         if self.bar is None:
@@ -285,10 +300,12 @@ class _Progress:
         self.bar.update(self.task_id, completed=state.step, description=f"epoch {state.epoch + 1}", info=f"{loss}{rate:,.0f} img/s")
 
     def epoch_done(self, metrics: dict[str, float]) -> None:
-        if self.bar is None:
-            return
         shown = "  ".join(f"{k}={v:.4g}" for k, v in metrics.items() if k not in ("epoch", "step"))
-        self.bar.update(self.task_id, completed=int(metrics["step"]), info=shown)
+        if self.bar is not None:
+            self.bar.update(self.task_id, completed=int(metrics["step"]), info=shown)
+        elif self.enabled:
+            elapsed = time.monotonic() - self.t0
+            print(f"epoch {int(metrics['epoch'])}  step {int(metrics['step'])}/{self.total}  {shown}  ({elapsed:.1f} s)", flush=True)
 
     def stop(self) -> None:
         if self.bar is not None:

@@ -12,6 +12,7 @@ from dlbox.config import OptimConfig
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")  # what the training loop steps (one gradient per step)
 INPUT_OPTIMIZERS = ("adam", "sgd", "lbfgs")  # what optimising an input image uses (L-BFGS needs a closure)
 SCHEDULES = ("none", "cosine", "step", "onecycle")
+ONECYCLE_WARMUP = 0.25  # fraction of the steps spent raising the learning rate
 
 
 def create_optimizer(
@@ -51,5 +52,31 @@ def build_scheduler(
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, cfg.step_size * steps_per_epoch), gamma=cfg.gamma)
     if cfg.schedule == "onecycle":
         max_lr = [g["lr"] for g in optimizer.param_groups]
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps, pct_start=0.25)
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps, pct_start=ONECYCLE_WARMUP)
     raise ValueError(f"unknown schedule {cfg.schedule!r}; valid: {', '.join(SCHEDULES)}")
+
+
+def adapt_to_budget(optimizers: list[torch.optim.Optimizer], schedulers: list[Any], total_steps: int, lr_scale: float = 1.0) -> None:
+    """After loading a checkpoint on ``--resume``: a changed step budget and learning rate take effect.
+
+    The schedules restored from the checkpoint keep their position but now end at ``total_steps``;
+    every learning rate (current, initial, peak and floor) is multiplied by ``lr_scale``.
+    """
+    total_steps = max(1, total_steps)
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            for key in ("lr", "initial_lr", "max_lr", "min_lr"):
+                if key in group:
+                    group[key] *= lr_scale
+    for scheduler in schedulers:
+        if scheduler is None:
+            continue
+        scheduler.base_lrs = [lr * lr_scale for lr in scheduler.base_lrs]
+        scheduler._last_lr = [lr * lr_scale for lr in scheduler.get_last_lr()]
+        if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):  # its phase boundaries follow the total
+            fresh = torch.optim.lr_scheduler.OneCycleLR(
+                torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), max_lr=1.0, total_steps=total_steps, pct_start=ONECYCLE_WARMUP
+            )
+            scheduler.total_steps, scheduler._schedule_phases = fresh.total_steps, fresh._schedule_phases
+        elif isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+            scheduler.T_max = total_steps

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from dlbox.config import ClassifyConfig, from_dict, load_yaml
+from dlbox.tasks.classify.config import ClassifyConfig, upgrade
+from dlbox.config import from_dict, load_yaml
 from dlbox.data import load_dataset
 from dlbox.engine.rundir import new_run_dir, require_run_dir, write_json
 
@@ -28,7 +29,7 @@ def evaluate_run(run: str | Path, data: str | None = None, split: str = "test", 
     run = require_run_dir(run)
     if split not in ("train", "val", "test"):
         raise ValueError(f"--split {split!r} is not valid; use train, val or test")
-    cfg = from_dict(ClassifyConfig, load_yaml(run / "config.yaml"))
+    cfg = from_dict(ClassifyConfig, upgrade(load_yaml(run / "config.yaml")))
     model = load_model(run)
     data_cfg = cfg.data
     if data is not None:

@@ -15,14 +15,14 @@ from typing import Any
 
 import torch.nn as nn
 
-from dlbox.config import ClassifyConfig
+from dlbox.tasks.classify.config import ClassifyConfig
 from dlbox.data.bundle import DataBundle
 from dlbox.models import create_model
 
 
 def build_model(cfg: ClassifyConfig, bundle: DataBundle) -> nn.Module:
     shape = {"in_channels": bundle.in_channels, "num_classes": bundle.num_classes, "image_size": list(bundle.image_size)}
-    init = cfg.transfer.init
+    init = cfg.init
     if init is None:
         return create_model(cfg.model.name, **{**cfg.model.kwargs, **shape})
     if init.startswith("torchvision:"):
@@ -30,7 +30,7 @@ def build_model(cfg: ClassifyConfig, bundle: DataBundle) -> nn.Module:
 
         arch = init.split(":", 1)[1]
         model = create_model("torchvision", arch=arch, **shape)
-        load_backbone(model, arch, cfg.transfer.weights)
+        load_backbone(model, arch, cfg.classify.weights)
         return model
     return _from_run(Path(init), shape)
 
