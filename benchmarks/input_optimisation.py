@@ -131,10 +131,12 @@ def bench_gatys(out: Path, steps: int, sizes: list[int]) -> list[dict]:
 def bench_perceptual(out: Path, max_steps: int, size: int, gatys_rows: list[dict]) -> dict:
     from dlbox.config import FabricConfig
     from dlbox.style.apply import load_style_network, stylize_images
-    from dlbox.style.perceptual import StyleTrainConfig, seconds_per_image, train_style
+    from dlbox.config import DataConfig
+    from dlbox.tasks.style.config import StyleOptions, StyleTrainConfig
+    from dlbox.tasks.style.train import seconds_per_image, train as train_style
 
-    cfg = StyleTrainConfig(style="sample:chelsea", data="samples", size=size, loss_model="vgg16", weights="random", out=str(out / "perceptual"),
-                           fabric=FabricConfig(accelerator="cpu"))
+    cfg = StyleTrainConfig(style=StyleOptions(image="sample:chelsea", loss_model="vgg16", weights="random"), data=DataConfig(name="samples", image_size=size),
+                           out=str(out / "perceptual"), fabric=FabricConfig(accelerator="cpu"))
     cfg.train.epochs, cfg.train.max_steps, cfg.train.progress = 1000, max_steps, False
     run = train_style(cfg)
     m = json.loads((run / "metrics.json").read_text())

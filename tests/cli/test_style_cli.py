@@ -39,7 +39,7 @@ def test_train_then_apply(tmp_path):
     for i in range(4):
         Image.fromarray((rng.random((20, 24, 3)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
     run = tmp_path / "run"
-    res = runner.invoke(app, ["train", "--style", "sample:brick", "--data", f"folder:{folder}", "--size", "16", "--model", "cnn",
+    res = runner.invoke(app, ["train", "--style", "sample:brick", "--data", f"folder:{folder}", "--size", "16", "--loss-model", "cnn",
                               "--channels", "4,4,8", "--res-blocks", "1", "--epochs", "1", "--batch-size", "2", "--no-progress",
                               "--accelerator", "cpu", "--out", str(run)])
     assert res.exit_code == 0, res.output

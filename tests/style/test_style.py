@@ -103,14 +103,16 @@ def _content_folder(tmp_path, n=6):
 
 
 def test_perceptual_training_and_one_pass_stylisation(tmp_path):
-    from dlbox.config import FabricConfig, TrainConfig
+    from dlbox.config import DataConfig, FabricConfig, ModelConfig, TrainConfig
     from dlbox.style.apply import apply_style
-    from dlbox.style.perceptual import StyleNetConfig, StyleTrainConfig, train_style
+    from dlbox.tasks.style.config import StyleOptions, StyleTrainConfig
+    from dlbox.tasks.style.train import train as train_style
 
     folder = _content_folder(tmp_path)
     cfg = StyleTrainConfig(
-        style="sample:gravel", data=f"folder:{folder}", size=24, loss_model="cnn", out=str(tmp_path / "run"),
-        net=StyleNetConfig(channels=[4, 8, 8], res_blocks=1),
+        style=StyleOptions(image="sample:gravel", loss_model="cnn"), data=DataConfig(name=f"folder:{folder}", image_size=24),
+        out=str(tmp_path / "run"),
+        model=ModelConfig(name="style_transformer", kwargs={"channels": [4, 8, 8], "res_blocks": 1}),
         train=TrainConfig(epochs=3, batch_size=2, eval_batch_size=4, log_every=1, monitor="val_loss", progress=False),
         fabric=FabricConfig(accelerator="cpu"),
     )

@@ -9,6 +9,8 @@ import typer
 
 from dlbox.cli import input_opt as o
 from dlbox.cli.common import echo_run_dir, nested, user_errors
+from dlbox.cli.training import run_training, training_command
+from dlbox.tasks.style.config import StyleTrainConfig
 
 app = typer.Typer(help="Style transfer: Gatys optimisation; Johnson perceptual-loss networks (train, apply).", no_args_is_help=True)
 
@@ -59,12 +61,13 @@ def transfer(
 
 @app.command()
 @user_errors
+@training_command(StyleTrainConfig(), hide=("model", "image_size", "init", "backbone_lr_mult", "augment"))
 def train(
+    common: dict,
     style: str = typer.Option(..., help="style image: a file or sample:NAME"),
-    data: Optional[str] = typer.Option(None, help="content images: folder:PATH (any images, any tree) | samples (default) | digits | shapes"),
-    size: Optional[int] = typer.Option(None, min=16, help="side of the square content crops (default 128)"),
+    size: Optional[int] = typer.Option(None, min=16, help="side of the square content crops (default 128); --data gives the content images: samples (default) | folder:PATH | digits | shapes"),
     style_size: Optional[int] = typer.Option(None, min=8, help="longer side of the style image (default: --size)"),
-    model: Optional[str] = typer.Option(None, help="loss network (default torchvision:vgg16)"),
+    loss_model: Optional[str] = typer.Option(None, help="loss network: run dir, dlbox model or torchvision:NAME (default vgg16)"),
     weights: Optional[str] = o.WEIGHTS,
     content_layer: Optional[str] = CONTENT_LAYER,
     style_layers: Optional[list[str]] = STYLE_LAYERS,
@@ -74,39 +77,27 @@ def train(
     tv: Optional[float] = o.TV,
     channels: Optional[str] = typer.Option(None, help="transformation network widths, e.g. 32,64,128"),
     res_blocks: Optional[int] = typer.Option(None, min=0, help="residual blocks (default 5)"),
-    epochs: Optional[int] = typer.Option(None, min=1),
-    max_steps: Optional[int] = typer.Option(None, min=1),
-    max_time: Optional[float] = typer.Option(None, min=0.0, help="training budget in seconds"),
-    batch_size: Optional[int] = typer.Option(None, min=1),
-    lr: Optional[float] = typer.Option(None, min=0.0),
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS,
-    accelerator: Optional[str] = typer.Option(None, help="cpu | cuda | auto"),
-    precision: Optional[str] = typer.Option(None, help="32-true | bf16-mixed | 16-mixed"),
-    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Johnson et al.: train an image transformation network for one style over a set of content images."""
     import json
 
-    from dlbox.config import resolve
-    from dlbox.style.perceptual import StyleTrainConfig, train_style
+    from dlbox.tasks.style.train import train as train_style
 
-    widths = None
+    kwargs = dict(res_blocks=res_blocks)
     if channels is not None:
         try:
-            widths = [int(c) for c in channels.split(",")]
+            kwargs["channels"] = [int(c) for c in channels.split(",")]
         except ValueError:
             raise typer.BadParameter(f"{channels!r} must be integers like 32,64,128", param_hint="--channels") from None
-    direct = nested(
-        net={"channels": widths, "res_blocks": res_blocks},
-        optim={"lr": lr},
-        train={"epochs": epochs, "max_steps": max_steps, "max_time": max_time, "batch_size": batch_size, "seed": seed, "progress": progress},
-        fabric={"accelerator": accelerator, "precision": precision},
+    model_kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    run_dir = run_training(
+        train_style, StyleTrainConfig(), common,
+        data={"image_size": size},
+        model={"kwargs": {**StyleTrainConfig().model.kwargs, **model_kwargs}} if model_kwargs else {},
+        style=dict(image=style, style_size=style_size, loss_model=loss_model, weights=weights, content_layer=content_layer,
+                   style_layers=o.split_list(style_layers), style_weights=o.float_list(style_weights, "--style-weights"),
+                   alpha=alpha, beta=beta, tv=tv),
     )
-    direct.update(o.given(style=style, data=data, size=size, style_size=style_size, loss_model=model, weights=weights,
-                          content_layer=content_layer, style_layers=o.split_list(style_layers),
-                          style_weights=o.float_list(style_weights, "--style-weights"), alpha=alpha, beta=beta, tv=tv,
-                          name=name, out=str(out) if out else None))
-    run_dir = train_style(resolve(StyleTrainConfig(), config, set_, **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     typer.echo(f"{m['steps']} steps in {m['train_time_s']:.1f} s; validation style loss {m['first_epoch_val_style']:.4g} (epoch 1) -> "
                f"{m['val_style']:.4g}; a 256x256 image stylises in {m['seconds_per_256_image'] * 1000:.0f} ms")

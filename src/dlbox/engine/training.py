@@ -52,7 +52,7 @@ class Run:
     batch_size: int
     run_dir: Path
     result: Any = None  # the loop's FitResult, once it has run
-    extras: dict[str, Any] = field(default_factory=dict)  # what a task's step wants to keep for finish
+    extras: dict[str, Any] = field(default_factory=dict)  # what recipe.prepare built; a step may keep more for finish
 
     @property
     def optimizer(self) -> torch.optim.Optimizer:
@@ -113,6 +113,8 @@ class Recipe:
     make_step: Callable[[Run], Step]
     finish: Callable[[Run], dict[str, Any]]  # rank 0: test evaluation and pictures -> metrics.json entries
     monitors: tuple[str, ...] = ("val_loss",)  # valid train.monitor values
+    prepare: Callable[[Any, Any, torch.device], dict[str, Any]] | None = None  # (cfg, bundle, device) -> run.extras:
+    # what a step needs that bad input can break (e.g. a loss network), built before the run directory exists
     check: Callable[[Any], None] | None = None  # task-specific validation (raises ValueError)
     unused: tuple[str, ...] = ()  # dotted config fields this task ignores: setting one is an error
     param_groups: Callable[[Any, nn.Module], dict[str, list[Any]]] | None = None  # optimizer name -> params/groups
@@ -160,6 +162,7 @@ def _train(fabric: Any, recipe: Recipe, cfg: Any, resume: str | None, applied: d
     # Data and model first: a bad dataset, model name or --init fails before any run directory exists.
     bundle = recipe.load_data(cfg)
     model = recipe.build_model(cfg, bundle)
+    extras = recipe.prepare(cfg, bundle, fabric.device) if recipe.prepare else {}
     run_dir = prepare_run_dir(fabric, cfg, recipe.task, resume)
     if fabric.global_rank == 0:
         extra = recipe.data_info(cfg, bundle) if recipe.data_info else {}
@@ -193,7 +196,7 @@ def _train(fabric: Any, recipe: Recipe, cfg: Any, resume: str | None, applied: d
     val_loader = make_loader(bundle.val, cfg.train.eval_batch_size, shuffle=False, device=fabric.device, num_workers=cfg.data.num_workers)
     steps = total_steps(cfg.train, len(train_loader))
     schedulers = {name: build_scheduler(opt, cfg.optim, steps, len(train_loader)) for name, opt in optimizers.items()}
-    run = Run(fabric, cfg, bundle, model, optimizers, schedulers, ema, train_loader, val_loader, batch_size, run_dir)
+    run = Run(fabric, cfg, bundle, model, optimizers, schedulers, ema, train_loader, val_loader, batch_size, run_dir, extras=extras)
     step = recipe.make_step(run)
     lr_scale = applied["optim.lr"][1] / applied["optim.lr"][0] if "optim.lr" in applied else 1.0
 
