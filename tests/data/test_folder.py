@@ -56,6 +56,20 @@ def _add_bad_files(root):
     return [corrupt, _truncated(root / "a" / "trunc.png", "png"), _truncated(root / "b" / "trunc.jpg", "jpg"), notes]
 
 
+def _png(width, height, color_type=0, idat=None):
+    """PNG bytes with the given header; ``idat`` defaults to one compressed row of zeros (a tiny file)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    channels = {0: 1, 2: 3}[color_type]
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    idat = zlib.compress(bytes(1 + width * channels)) if idat is None else idat
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
 def _snapshot(root):
     return {
         str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None, p.stat().st_mtime_ns, p.stat().st_mode)
@@ -122,16 +136,23 @@ def test_hidden_files_are_ignored(image_tree):
     assert bundle.class_names == ["a", "b"] and split_len(bundle.train) == 4
 
 
-def test_bad_files_skipped_with_one_warning_listing_paths_and_count(image_tree):
+def _stderr_lines(capfd):
+    return [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+
+
+def test_bad_files_skipped_with_one_plain_line_listing_paths_and_count(image_tree, capfd):
     root = image_tree({"a": 3, "b": 3})
     bad = _add_bad_files(root)
-    with pytest.warns(UserWarning) as record:
+    capfd.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reported on stderr, not as a Python warning
         bundle = load_dataset(_cfg(root))  # default policy: skip
-    msgs = [str(w.message) for w in record if "unreadable" in str(w.message)]
-    assert len(msgs) == 1
-    assert f"{len(bad)} unreadable" in msgs[0]
+    lines = [line for line in _stderr_lines(capfd) if "unreadable" in line]
+    assert len(lines) == 1, lines  # one line: no "file.py:LINE: UserWarning" header, no source line under it
+    assert lines[0].startswith(f"dlbox: skipped {len(bad)} unreadable file(s)")
     for p in bad:
-        assert str(p) in msgs[0]
+        assert str(p) in lines[0]
+    assert ".py:" not in lines[0] and "Warning" not in lines[0]
     assert {s.split(" (")[0] for s in bundle.info["skipped"]} == {str(p) for p in bad}
     _, labels = _all_images(bundle)
     assert sorted(labels) == [0, 0, 0, 1, 1, 1]
@@ -198,13 +219,17 @@ def test_empty_and_missing_trees_are_errors(tmp_path):
     assert str(missing) in str(exc.value)
 
 
-def test_all_files_bad_is_a_clear_error(tmp_path):
+def _all_bad_tree(tmp_path):
     root = tmp_path / "allbad"
-    (root / "a").mkdir(parents=True)
-    (root / "a" / "x.txt").write_text("x")
-    with pytest.raises(DatasetError, match="no readable images"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        load_dataset(_cfg(root))
+    for c in ("a", "b"):
+        (root / c).mkdir(parents=True)
+        (root / c / "x.txt").write_text("x")
+    return root
+
+
+def test_all_files_bad_is_a_clear_error(tmp_path):
+    with pytest.raises(DatasetError, match="no readable images"):
+        load_dataset(_cfg(_all_bad_tree(tmp_path)))
 
 
 @pytest.mark.parametrize("limit_mb", [1024, 0])
@@ -246,16 +271,17 @@ def test_streaming_path_yields_decodable_dataset(image_tree):
     assert batches[0]["image"].shape[1:] == (3, 6, 6)
 
 
-def test_streaming_skips_unidentifiable_files_with_warning(image_tree):
+def test_streaming_skips_unidentifiable_files_with_one_line(image_tree, capfd):
     root = image_tree({"a": 3, "b": 3})
     corrupt = root / "a" / "corrupt.png"
     corrupt.write_bytes(os.urandom(300))
     notes = root / "b" / "notes.txt"
     notes.write_text("hi")
-    with pytest.warns(UserWarning, match="2 unreadable") as record:
-        bundle = load_dataset(_cfg(root, in_memory_limit_mb=0))
-    msg = "\n".join(str(w.message) for w in record)
-    assert str(corrupt) in msg and str(notes) in msg
+    capfd.readouterr()
+    bundle = load_dataset(_cfg(root, in_memory_limit_mb=0))
+    lines = _stderr_lines(capfd)
+    assert len(lines) == 1 and "skipped 2 unreadable" in lines[0]
+    assert str(corrupt) in lines[0] and str(notes) in lines[0]
     _, labels = _all_images(bundle)
     assert sorted(labels) == [0, 0, 0, 1, 1, 1]
     with pytest.raises(DatasetError) as exc:
@@ -263,22 +289,187 @@ def test_streaming_skips_unidentifiable_files_with_warning(image_tree):
     assert str(corrupt) in str(exc.value) and str(notes) in str(exc.value)
 
 
-def test_streaming_skips_truncated_images(image_tree):
+def test_streaming_skips_truncated_images(image_tree, capfd):
     root = image_tree({"a": 3, "b": 3})
     bad = [_truncated(root / "a" / "trunc.png", "png"), _truncated(root / "b" / "trunc.jpg", "jpg")]
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        bundle = load_dataset(_cfg(root, in_memory_limit_mb=0, image_size=8))
-    msg = "\n".join(str(w.message) for w in record)
-    assert all(str(p) in msg for p in bad)
-    _, labels = _all_images(bundle)  # raises on the truncated JPEG today
+    capfd.readouterr()
+    bundle = load_dataset(_cfg(root, in_memory_limit_mb=0, image_size=8))
+    _, labels = _all_images(bundle)
     assert sorted(labels) == [0, 0, 0, 1, 1, 1]
+    err = capfd.readouterr().err
+    assert all(str(p) in err for p in bad)
+
+
+def test_streaming_reports_a_file_failing_at_decode_once(image_tree, capfd):
+    """A body that breaks only on decode (header and end marker intact) is replaced and named once, not per access."""
+    root = image_tree({"a": 3, "b": 3}, formats=("png",))
+    broken = root / "a" / "broken.png"
+    broken.write_bytes(_png(8, 8, 2, idat=b"\x78\x9c" + bytes(range(7, 200))))  # valid chunks, garbage zlib stream
+    bundle = load_dataset(_cfg(root, in_memory_limit_mb=0, image_size=8))
+    capfd.readouterr()
+    split = bundle.train
+    i = split.files.index(broken)  # passed header verification (CRCs are right)
+    items = [split[i] for _ in range(3)]
+    assert all(item["image"].shape == (3, 8, 8) for item in items)
+    lines = _stderr_lines(capfd)
+    assert len(lines) == 1 and str(broken) in lines[0] and "using the next image instead" in lines[0]
 
 
 def test_streaming_all_files_bad_is_a_clear_error(tmp_path):
-    root = tmp_path / "allbad"
-    (root / "a").mkdir(parents=True)
-    (root / "a" / "x.txt").write_text("x")
-    with pytest.raises(DatasetError, match="no readable images"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        load_dataset(_cfg(root, in_memory_limit_mb=0, image_size=8))
+    with pytest.raises(DatasetError, match="no readable images"):
+        load_dataset(_cfg(_all_bad_tree(tmp_path), in_memory_limit_mb=0, image_size=8))
+
+
+# --- issue 12: real image folders -------------------------------------------------------------------------------
+
+
+def _photo(path, h=3000, w=4000, fmt="JPEG"):
+    """A smooth h x w RGB picture (compresses to little, decodes to h*w*3 bytes)."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    arr = np.stack([xx * 255 // w, yy * 255 // h, (xx + yy) % 256], -1).astype(np.uint8)
+    Image.fromarray(arr).save(path, format=fmt)
+    return path
+
+
+_PEAK_SCRIPT = """
+import json, resource, sys
+from dlbox.config import DataConfig
+from dlbox.data import load_dataset
+
+def peak_rss():  # bytes; VmHWM starts afresh at exec, ru_maxrss may carry the forking parent's peak on Linux
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+base = peak_rss()
+bundle = load_dataset(DataConfig(name="folder:" + sys.argv[1], val_fraction=0.0, test_fraction=0.0))
+peak = peak_rss()
+print(json.dumps({"base": base, "peak": peak, "shape": list(bundle.train["image"].shape), "size": list(bundle.image_size),
+                  "chosen": bundle.info["image_size_chosen"], "reason": bundle.info["image_size_reason"]}))
+"""
+
+
+def test_one_large_photo_does_not_decide_the_size_or_the_memory(tmp_path):
+    """A 4000x3000 JPEG sorted first among 32x32 images: 32x32 training size, peak RSS far from the 47 GB of issue 12."""
+    import json
+    import subprocess
+    import sys
+
+    root = tmp_path / "photos"
+    for c in ("a", "b"):
+        (root / c).mkdir(parents=True)
+    _photo(root / "a" / "000_camera.jpg")
+    rng = np.random.default_rng(0)
+    for i in range(32):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(root / "ab"[i % 2] / f"{i + 1:03d}.png")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(root)], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["shape"] == [33, 3, 32, 32] and r["size"] == [32, 32] and r["chosen"] == [32, 32]
+    assert "median of 33" in r["reason"] and "1 of 33 images resized" in r["reason"]
+    # before: 33 images at 3000x4000 float32 = 33 * 144 MB, held twice (list + stack), ~9.5 GB
+    full_res = 33 * 3 * 3000 * 4000 * 4
+    assert r["peak"] < 2 * 2**30
+    assert r["peak"] - r["base"] < full_res / 20  # the load itself: well under one twentieth of that
+    assert "training size 32x32" in out.stderr and "median" in out.stderr  # told to the user, one plain line
+    print(f"peak RSS {r['peak'] / 2**20:.0f} MB (after imports {r['base'] / 2**20:.0f} MB)")
+
+
+def test_default_size_is_capped_and_stated(tmp_path, capfd):
+    root = tmp_path / "big"
+    for c in ("a", "b"):
+        (root / c).mkdir(parents=True)
+        for i in range(2):
+            _photo(root / c / f"{i}.png", h=300, w=200, fmt="PNG")
+    capfd.readouterr()
+    bundle = load_dataset(_cfg(root))
+    assert bundle.image_size == (128, 85)  # 300x200 scaled so the longer side is 128, aspect kept
+    assert bundle.info["image_size_chosen"] == [128, 85]
+    assert "all 4 images are 300x200" in bundle.info["image_size_reason"] and "128" in bundle.info["image_size_reason"]
+    assert bundle.train["image"].shape == (4, 3, 128, 85)
+    # the pixels are the picture reduced, not garbage: compare with a full-size decode resized by torch
+    full = torch.from_numpy(np.asarray(Image.open(root / "a" / "0.png"), np.float32) / 255).permute(2, 0, 1)
+    ref = torch.nn.functional.interpolate(full[None], size=(128, 85), mode="bilinear", antialias=True)[0]
+    assert min(float((im - ref).abs().mean()) for im in bundle.train["image"]) < 0.01
+    err = capfd.readouterr().err
+    assert "training size 128x85" in err
+    given = load_dataset(_cfg(root, image_size=16))
+    assert given.info["image_size_chosen"] == [16, 16] and given.info["image_size_reason"] == "data.image_size"
+
+
+def test_median_size_of_mixed_folder(tmp_path):
+    root = tmp_path / "mixed"
+    sizes = {"a": [(64, 64), (20, 30), (40, 10)], "b": [(20, 30), (20, 30)]}  # a/0.png, sorted first, is the odd one
+    for c, hws in sizes.items():
+        (root / c).mkdir(parents=True)
+        for i, (h, w) in enumerate(hws):
+            Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(root / c / f"{i}.png")
+    bundle = load_dataset(_cfg(root))
+    hs = sorted(h for v in sizes.values() for h, _ in v)
+    ws = sorted(w for v in sizes.values() for _, w in v)
+    assert bundle.image_size == (hs[2], ws[2]) == (20, 30)  # median height and width, independently
+
+
+@pytest.mark.parametrize("limit_mb", [1024, 0])
+def test_decompression_bombs_are_skipped_and_named(image_tree, capfd, limit_mb):
+    root = image_tree({"a": 3, "b": 3})
+    claims = root / "a" / "claims_13000.png"
+    claims.write_bytes(_png(13000, 13000))  # a few hundred bytes claiming 169 M pixels (Pillow only warns)
+    huge = root / "b" / "claims_20000.png"
+    huge.write_bytes(_png(20000, 20000, 2))  # above twice the limit: Pillow's DecompressionBombError
+    assert claims.stat().st_size < 1000 and huge.stat().st_size < 1000
+    capfd.readouterr()
+    bundle = load_dataset(_cfg(root, in_memory_limit_mb=limit_mb))
+    assert bundle.image_size == (8, 8)  # the claims decide nothing
+    skipped = bundle.info["skipped"]
+    assert {s.split(" (")[0] for s in skipped} == {str(claims), str(huge)}
+    assert all("decompression bomb" in s for s in skipped)
+    line = next(line for line in capfd.readouterr().err.splitlines() if "unreadable" in line)
+    assert "skipped 2 unreadable" in line and str(claims) in line and str(huge) in line
+    _, labels = _all_images(bundle)
+    assert sorted(labels) == [0, 0, 0, 1, 1, 1]
+    with pytest.raises(DatasetError) as exc:
+        load_dataset(_cfg(root, in_memory_limit_mb=limit_mb, on_bad_image="fail"))
+    assert str(claims) in str(exc.value) and str(huge) in str(exc.value) and "decompression bomb" in str(exc.value)
+
+
+def test_one_class_folder_fails_at_once(image_tree):
+    root = image_tree({"cat": 4})
+    with pytest.raises(ValueError) as exc:
+        load_dataset(_cfg(root))
+    msg = str(exc.value)
+    assert "at least 2 classes" in msg and "classification" in msg and str(root) in msg and "'cat'" in msg
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        load_dataset(_cfg(root, in_memory_limit_mb=0))  # streaming too
+
+
+def test_choose_image_size_properties():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dlbox.data.folder import choose_image_size
+
+    sizes_st = st.lists(st.tuples(st.integers(1, 5000), st.integers(1, 5000)), min_size=1, max_size=30)
+
+    @settings(max_examples=200, deadline=None)
+    @given(sizes_st, st.integers(8, 512), st.tuples(st.integers(1, 20000), st.integers(1, 20000)))
+    def check(sizes, max_side, outlier):
+        (h, w), reason = choose_image_size(sizes, max_side)
+        mh = int(np.sort([s[0] for s in sizes])[(len(sizes) - 1) // 2])  # lower median, by numpy
+        mw = int(np.sort([s[1] for s in sizes])[(len(sizes) - 1) // 2])
+        assert max(h, w) <= max_side and min(h, w) >= 1
+        if max(mh, mw) <= max_side:
+            assert (h, w) == (mh, mw)
+        else:  # scaled down, aspect kept: each side within half a pixel of the exact scaling (or clamped at 1 px)
+            scale = max_side / max(mh, mw)
+            assert max(h, w) == max_side
+            assert all(abs(got - exact * scale) <= 0.5 + 1e-9 or got == 1 for got, exact in ((h, mh), (w, mw)))
+            assert f"{max_side} px" in reason
+        # one file of any size cannot move the choice of a folder whose other images agree
+        same = [sizes[0]] * 3
+        assert choose_image_size([outlier, *same], max_side)[0] == choose_image_size(same, max_side)[0]
+
+    check()

@@ -82,3 +82,29 @@ def test_16bit_grayscale_png_keeps_its_values(tmp_path):
     arr = np.array([[0, 1000], [30000, 65535]], np.uint16)
     t = read_image(_save(tmp_path / "g16.png", arr), channels=1)
     assert torch.allclose(t[0], torch.from_numpy(arr.astype(np.float32) / 65535), atol=1 / 255)
+
+
+# --- issue 12: the commands' shared reader takes sample:NAME -----------------------------------------------------
+
+
+def test_sample_names_are_read_like_files():
+    """``classify predict``, ``segment predict`` and ``segment heatmap`` call read_image with what typer gives them: Paths."""
+    from pathlib import Path
+
+    from dlbox.data.samples import load_sample
+
+    for spec in ("sample:coffee", Path("sample:coffee")):
+        t = read_image(spec, 3, (20, 30))
+        assert t.shape == (3, 20, 30) and t.dtype == torch.float32
+        assert torch.equal(t, load_sample("coffee", 3, (20, 30)))
+    gray = read_image(Path("sample:camera"), 1)
+    assert gray.shape == (1, 512, 512) and 0 <= float(gray.min()) < float(gray.max()) <= 1
+    with pytest.raises(ValueError, match="unknown sample image 'nope'.*sample:astronaut"):
+        read_image(Path("sample:nope"))
+
+
+def test_large_file_is_decoded_to_the_asked_size(tmp_path):
+    arr = np.random.default_rng(3).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
+    t = read_image(_save(tmp_path / "big.jpg", arr), 3, (24, 32))
+    assert t.shape == (3, 24, 32) and 0 <= float(t.min()) <= float(t.max()) <= 1
+    assert abs(float(t.mean()) - arr.mean() / 255) < 0.02  # the same picture's average, not a crop

@@ -44,3 +44,14 @@ def test_image_paths_work_and_bad_files_name_the_file(tmp_path):
     with pytest.raises(BadImageError, match="broken.png"):
         load_image(tmp_path / "broken.png")
     assert image_label("sample:coffee") == "coffee" and image_label(tmp_path / "pic.png") == "pic"
+
+
+def test_max_side_decodes_a_file_already_reduced(tmp_path):
+    yy, xx = np.mgrid[0:600, 0:800]
+    arr = np.stack([xx * 255 // 800, yy * 255 // 600, np.full_like(xx, 90)], -1).astype(np.uint8)
+    Image.fromarray(arr).save(tmp_path / "wide.png")
+    img = load_image(tmp_path / "wide.png", 3, max_side=40)
+    assert img.shape == (3, 30, 40)  # aspect kept, as resize(max_side=) does for samples
+    full = torch.from_numpy(arr.astype(np.float32) / 255).permute(2, 0, 1)
+    ref = torch.nn.functional.interpolate(full[None], size=(30, 40), mode="bilinear", antialias=True)[0]
+    assert float((img - ref).abs().mean()) < 0.01

@@ -83,17 +83,24 @@ def _split(tensors: dict[str, torch.Tensor], classes: list[str], cfg: DataConfig
 
 
 def _load_folder(cfg: DataConfig, root: Path) -> DataBundle:
-    from dlbox.data.folder import StreamingFolder, load_folder_tensors, probe_image, scan_folder, verify_headers
+    from dlbox.data.folder import (
+        StreamingFolder, choose_image_size, header_sizes, load_folder_tensors, report_size, require_classes, scan_folder,
+        verify_headers,
+    )
 
     index = scan_folder(root)
+    require_classes(index, 2)  # a one-class folder fails now, not after an epoch of training
     channels = 1 if cfg.grayscale else 3
     if cfg.image_size:
-        size = (cfg.image_size, cfg.image_size)
-    else:  # the first readable image sets the size for all
-        size = next((s for s in (probe_image(f, channels) for f in index.files) if s), None)
-        if size is None:
+        size, reason = (cfg.image_size, cfg.image_size), "data.image_size"
+    else:  # from the headers of all images (no pixels decoded): no single large file decides it
+        known = [s for s in header_sizes(index.files) if s is not None]
+        if not known:
             raise DatasetError(f"folder dataset {root} has no readable images")
-    info = {"dataset": cfg.name, "root": str(root)}
+        size, reason = choose_image_size(known)
+        if any(s != size for s in known):
+            report_size(size, reason, f"folder dataset {root}")
+    info = {"dataset": cfg.name, "root": str(root), "image_size_chosen": list(size), "image_size_reason": reason}
     est_mb = len(index.files) * channels * size[0] * size[1] * 4 / 2**20
     if est_mb <= cfg.in_memory_limit_mb:
         images, labels, index = load_folder_tensors(index, channels, size, cfg.on_bad_image)

@@ -8,26 +8,38 @@ The ignore index (255 by default: VOC's object boundaries) marks pixels that the
 loss and the metrics skip.
 
 Class names come from ``classes`` when given, else ``MASKS_DIR/classes.txt``
-(one name per line, line i = index i), else they are ``class0..classK`` with K
-the largest index found. Every problem names the file: a mask without an image
-(or an image without a mask), image and mask sizes that differ, a mask value
-that is neither a class nor the ignore index, a mask that is not an index image.
+(one name per line, line i = index i), else they are ``class0..class{K-1}`` for
+the values 0..K-1 that occur, which must leave no gap: a stray value (one pixel
+of 200 in binary masks) is an error naming the file and the value, not a
+201-class model. Every problem names the file: a mask without an image (or an
+image without a mask), image and mask sizes that differ, a mask value that is
+neither a class nor the ignore index, a mask that is not an index image.
+
+Sizes are compared from the headers; images are decoded already reduced to the
+training size (``size``, else chosen from the headers as for folder datasets:
+:func:`dlbox.data.folder.choose_image_size`) and masks resized by nearest
+neighbour one at a time, so memory is bounded by the training size.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
-from dlbox.data.folder import DatasetError
-from dlbox.data.images import IMAGE_SUFFIXES, BadImageError, read_image
+from dlbox.data.decode import check_pixel_limit
+from dlbox.data.folder import DatasetError, choose_image_size, report_size
+from dlbox.data.images import IMAGE_SUFFIXES, BadImageError, header_size, read_image
 
 IGNORE_INDEX = 255
 CLASSES_FILE = "classes.txt"
+MASK_MODES = ("P", "L", "1", "I", "I;16", "I;16B", "I;16L")
+T = TypeVar("T")
 
 
 class MaskError(DatasetError):
@@ -90,28 +102,53 @@ def _more(names: list[str]) -> str:
 
 def read_mask(path: str | Path) -> torch.Tensor:
     """``(H, W)`` int64 class indices of an index or palette PNG (palette indices, not colours)."""
+    return torch.from_numpy(_mask_array(Path(path)).astype(np.int64))
+
+
+def _mask_array(p: Path) -> np.ndarray:
+    """``(H, W)`` indices in the file's own integer type (uint8 for P and L: no int64 copy at full size)."""
+
+    def pixels(im) -> np.ndarray:
+        im.load()
+        arr = np.asarray(im)  # mode P: the palette indices themselves
+        return arr.astype(np.uint8) if arr.dtype == bool else arr
+
+    return _open_mask(p, pixels)
+
+
+def _mask_header_size(p: Path) -> tuple[int, int]:
+    """``(H, W)`` of a mask from its header (mode and claimed size checked, no pixels decoded)."""
+    return _open_mask(p, lambda im: (im.size[1], im.size[0]))
+
+
+def _open_mask(p: Path, read: Callable[[Any], T]) -> T:
+    """``read(image)`` on the opened mask ``p`` after checking its header; every failure is a MaskError naming ``p``."""
     from PIL import Image, UnidentifiedImageError
 
-    p = Path(path)
     if not p.is_file():
         raise MaskError(p, "no such mask file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(p) as im:
-                im.load()
-                mode = im.mode
-                if mode not in ("P", "L", "1", "I", "I;16", "I;16B", "I;16L"):
-                    raise MaskError(
-                        p, f"a mask must be a single-channel index image or a palette PNG, but this one is mode {mode} "
-                        "(colour masks must be converted to class indices first)"
-                    )
-                arr = np.asarray(im)  # mode P: the palette indices themselves
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, MaskError):
-            raise
+                _check_mask_header(p, im)
+                return read(im)
+    except MaskError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise MaskError(p, f"cannot read mask ({exc or type(exc).__name__})") from None
-    return torch.from_numpy(arr.astype(np.int64))
+
+
+def _check_mask_header(p: Path, im) -> None:
+    if im.mode not in MASK_MODES:
+        raise MaskError(
+            p, f"a mask must be a single-channel index image or a palette PNG, but this one is mode {im.mode} "
+            "(colour masks must be converted to class indices first)"
+        )
+    try:
+        check_pixel_limit(p, im.size)
+    except BadImageError as exc:
+        raise MaskError(p, exc.reason) from None
 
 
 def check_mask_values(mask: torch.Tensor, num_classes: int, ignore_index: int, path: Path) -> None:
@@ -140,48 +177,83 @@ def load_mask_tensors(
     size: tuple[int, int] | None = None,
     class_names: list[str] | None = None,
     ignore_index: int = IGNORE_INDEX,
+    info: dict | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """``images (N, C, H, W)`` float [0, 1], ``masks (N, H, W)`` int64 and the class names.
 
-    Images and masks are checked at their native size, then resized to
-    ``size`` (default: the first image's size): images bilinearly, masks by
-    nearest neighbour so indices stay indices.
+    Image and mask sizes are compared from the headers; every image is decoded
+    already reduced to ``size`` (default: chosen from the headers, see
+    :func:`dlbox.data.folder.choose_image_size`) and every mask is checked at its
+    native size, then resized by nearest neighbour so indices stay indices.
+    ``info``, when given, receives ``image_size_chosen`` and ``image_size_reason``.
     """
-    images, masks = [], []
+    native = [_pair_size(i, m) for i, m in zip(pairs.images, pairs.masks)]
+    if size is None:
+        size, reason = choose_image_size(native)
+        if any(s != size for s in native):
+            report_size(size, reason, f"mask dataset {pairs.images_dir}")
+    else:
+        reason = "data.image_size"
+    if info is not None:
+        info.update(image_size_chosen=list(size), image_size_reason=reason)
+    images, masks, values = [], [], []
     for img_path, mask_path in zip(pairs.images, pairs.masks):
         try:
-            image = read_image(img_path, channels)
+            images.append(read_image(img_path, channels, size))  # (C, H, W) at the training size
         except BadImageError as exc:
             raise MaskError(exc.path, f"cannot read image ({exc.reason})") from None
-        mask = read_mask(mask_path)
-        if tuple(image.shape[1:]) != tuple(mask.shape):
-            raise MaskError(
-                mask_path, f"mask is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image {img_path} is {image.shape[1]}x{image.shape[2]}"
-            )
-        images.append(image)
-        masks.append(mask)
-    names = class_names or read_class_names(pairs.masks_dir)
-    if names is None:  # inferred: every index that occurs, up to the largest
-        top = max(int(m[m != ignore_index].max()) if bool((m != ignore_index).any()) else 0 for m in masks)
-        names = [f"class{i}" for i in range(top + 1)]
-    for mask, path in zip(masks, pairs.masks):
-        check_mask_values(mask, len(names), ignore_index, path)
-    size = size or tuple(images[0].shape[1:])
-    images = [_resize_image(i, size) for i in images]
-    masks = [_resize_mask(m, size) for m in masks]
+        arr = _mask_array(mask_path)  # (H0, W0) native, its own integer type
+        values.append(np.unique(arr, return_counts=True))
+        masks.append(torch.from_numpy(_nearest(arr, size).astype(np.int64)))  # (H, W)
+    names = class_names or read_class_names(pairs.masks_dir) or _infer_class_names(values, pairs, ignore_index)
+    for (vals, _), path in zip(values, pairs.masks):
+        check_mask_values(torch.from_numpy(vals.astype(np.int64)), len(names), ignore_index, path)
     return torch.stack(images), torch.stack(masks), list(names)
 
 
-def _resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    if tuple(image.shape[1:]) == tuple(size):
-        return image
-    return torch.nn.functional.interpolate(image[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0].clamp(0, 1)
+def _pair_size(img_path: Path, mask_path: Path) -> tuple[int, int]:
+    """(H, W) of an image and its mask from their headers; they must agree."""
+    try:
+        h, w = header_size(img_path)
+    except BadImageError as exc:
+        raise MaskError(exc.path, f"cannot read image ({exc.reason})") from None
+    mh, mw = _mask_header_size(mask_path)
+    if (mh, mw) != (h, w):
+        raise MaskError(mask_path, f"mask is {mh}x{mw} (HxW) but its image {img_path} is {h}x{w}")
+    return h, w
 
 
-def _resize_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    if tuple(mask.shape) == tuple(size):
+def _infer_class_names(values: list[tuple[np.ndarray, np.ndarray]], pairs: MaskPairs, ignore_index: int) -> list[str]:
+    """``class0..class{K-1}`` when the values found (ignore index aside) are exactly 0..K-1; else a MaskError naming the stray value's file."""
+    present = np.unique(np.concatenate([v for v, _ in values]))
+    present = present[present != ignore_index]
+    if len(present) == 0 or (present[0] == 0 and present[-1] == len(present) - 1):  # sorted and distinct: all of 0..K-1
+        return [f"class{i}" for i in range(max(len(present), 1))]
+    missing = int(np.setdiff1d(np.arange(len(present) + 1), present)[0])  # the smallest index that never occurs
+    stray = present[(present < 0) | (present > missing)]
+    first = int(stray[0])
+    path, count = next((m, int(c[v == first][0])) for (v, c), m in zip(values, pairs.masks) if bool((v == first).any()))
+    holders = sum(bool(np.isin(v, stray).any()) for v, _ in values)
+    shown = ", ".join(str(int(v)) for v in present[:12]) + (", ..." if len(present) > 12 else "")
+    raise MaskError(
+        path,
+        f"mask value {first} ({count} pixel(s) in this file) is not a class index: without a class list the classes "
+        f"are the values 0..K-1, each occurring somewhere, plus the ignore index {ignore_index}; the masks hold "
+        f"{shown} but never {missing} (stray value(s) {', '.join(str(int(v)) for v in stray[:10])} in "
+        f"{holders} file(s)). Fix the mask, or list the class names in index order "
+        f"(segment --classes, or one per line in {pairs.masks_dir / CLASSES_FILE})",
+    )
+
+
+def _nearest(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(H0, W0)`` -> ``(H, W)`` by nearest neighbour (the source pixel under each target pixel's centre)."""
+    h0, w0 = mask.shape
+    h, w = size
+    if (h0, w0) == (h, w):
         return mask
-    return torch.nn.functional.interpolate(mask[None, None].float(), size=size, mode="nearest-exact")[0, 0].long()
+    rows = np.minimum(((np.arange(h) + 0.5) * (h0 / h)).astype(np.int64), h0 - 1)
+    cols = np.minimum(((np.arange(w) + 0.5) * (w0 / w)).astype(np.int64), w0 - 1)
+    return mask[rows[:, None], cols[None, :]]  # (H, W)
 
 
 def voc_palette(n: int = 256) -> np.ndarray:

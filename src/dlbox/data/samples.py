@@ -3,7 +3,10 @@
 Every command that takes an image also takes ``sample:NAME`` so it runs offline
 out of the box. The pictures come from scikit-image (``skimage.data``) and
 scikit-learn (``load_sample_image``); both ship them inside the package.
-:func:`load_image` resolves either a sample name or any image path Pillow reads.
+:func:`load_image` resolves either a sample name or any image path Pillow reads
+(:func:`dlbox.data.images.read_image` does the same without ``max_side``). A spec
+is a sample when its text starts with ``sample:``; a file whose name really
+starts so is reached as ``./sample:...``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from dlbox.data.decode import decode_file, header_size
 
 PREFIX = "sample:"
 
@@ -45,7 +50,13 @@ def list_samples() -> list[str]:
 
 
 def is_sample(spec: str | Path) -> bool:
-    return isinstance(spec, str) and spec.startswith(PREFIX)
+    """``sample:NAME``, given as a string or as the ``Path`` a command line turned it into."""
+    return isinstance(spec, (str, Path)) and str(spec).startswith(PREFIX)
+
+
+def sample_name(spec: str | Path) -> str:
+    """``sample:coffee`` -> ``coffee``."""
+    return str(spec)[len(PREFIX) :]
 
 
 def _raw(name: str) -> np.ndarray:
@@ -80,12 +91,18 @@ def _to_channels(arr: np.ndarray, channels: int) -> torch.Tensor:
     return t.clamp(0, 1).contiguous()
 
 
+def fit_side(hw: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """(H, W) scaled so the longer side is ``max_side``, aspect kept."""
+    h, w = hw
+    scale = max_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def resize(image: torch.Tensor, size: tuple[int, int] | None = None, max_side: int | None = None) -> torch.Tensor:
     """``(C, H, W)`` resized to ``size`` = (H, W), or so its longer side is ``max_side`` (aspect kept)."""
     h, w = image.shape[-2:]
     if size is None and max_side is not None:
-        scale = max_side / max(h, w)
-        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        size = fit_side((h, w), max_side)
     if size is None or tuple(size) == (h, w):
         return image
     out = F.interpolate(image.unsqueeze(0), size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
@@ -103,12 +120,12 @@ def load_image(spec: str | Path, channels: int = 3, size: tuple[int, int] | None
     A file Pillow cannot read raises :class:`dlbox.data.images.BadImageError` naming it.
     """
     if is_sample(spec):
-        return load_sample(str(spec)[len(PREFIX) :], channels, size, max_side)
-    from dlbox.data.images import read_image
-
-    return resize(read_image(spec, channels), size, max_side)
+        return load_sample(sample_name(spec), channels, size, max_side)
+    if size is None and max_side is not None:  # decode a large file already reduced towards its final size
+        size = fit_side(header_size(spec), max_side)
+    return decode_file(spec, channels, size)
 
 
 def image_label(spec: str | Path) -> str:
     """A short file-name-safe label for an image spec (``sample:coffee`` -> ``coffee``)."""
-    return str(spec)[len(PREFIX) :] if is_sample(spec) else Path(spec).stem
+    return sample_name(spec) if is_sample(spec) else Path(spec).stem
