@@ -89,15 +89,35 @@ def test_load_state_file_refuses_arbitrary_pickled_object(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pth"
     torch.save({"w": torch.zeros(1), "payload": _Payload(marker)}, path)
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(ValueError, match=r"evil.pth is not a state dict dlbox can load safely"):
         load_state_file(path)
     assert not marker.exists()  # the payload never ran
     # a plain pickle (not a torch zip) with the same payload is refused as well
     raw = tmp_path / "raw.pt"
     raw.write_bytes(pickle.dumps({"w": _Payload(marker)}, protocol=2))
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(ValueError, match="raw.pt"):
         load_state_file(raw)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("name, data", [("fake.safetensors", b"not safetensors at all"), ("garbage.pth", b"\x00garbage"), ("empty.pt", b"")])
+def test_load_state_file_names_a_fake_or_garbage_file(tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(ValueError, match=name):
+        load_state_file(tmp_path / name)
+
+
+def test_cli_weights_given_a_pickle_is_one_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from dlbox.cli.main import app
+
+    marker = tmp_path / "pwned"
+    torch.save({"w": torch.zeros(1), "payload": _Payload(marker)}, tmp_path / "evil.pth")
+    result = CliRunner().invoke(app, ["classify", "train", "--init", "torchvision:resnet18", "--weights", str(tmp_path / "evil.pth"),
+                                      "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "error:" in result.output and "evil.pth" in result.output, result.output
+    assert not marker.exists() and not (tmp_path / "run").exists()
 
 
 def test_load_state_file_errors(tmp_path):

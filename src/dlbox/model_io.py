@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 
 from dlbox.engine.rundir import require_run_dir, write_json
+from dlbox.models.weights import load_state_file  # noqa: F401  (re-exported: dlbox.model_io.load_state_file)
 
 
 def model_config(model: nn.Module) -> dict[str, Any]:
@@ -42,23 +43,6 @@ def read_model_json(run_dir: str | Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON: {exc}") from None
-
-
-def load_state_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Tensors from a ``.safetensors`` file or a ``torch.save`` file (``weights_only=True``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise ValueError(f"weights file {path} does not hold a state dict")
-    return state
 
 
 def load_model(run_dir: str | Path, device: str | torch.device = "cpu") -> nn.Module:

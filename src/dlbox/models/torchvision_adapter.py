@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+
+from dlbox.models.weights import load_state_file
 import torch.nn as nn
 
 from dlbox.models.classifier import Classifier
@@ -101,8 +103,6 @@ def pretrained_state(arch: str, weights_file: str | Path | None = None) -> dict[
     if possible. Offline with nothing cached: :class:`WeightsUnavailableError`
     naming the missing file and ``--weights FILE``.
     """
-    from dlbox.model_io import load_state_file
-
     if weights_file is not None:
         return load_state_file(weights_file)
     weights = _weights_enum(arch)
@@ -110,8 +110,10 @@ def pretrained_state(arch: str, weights_file: str | Path | None = None) -> dict[
     cached = Path(torch.hub.get_dir()) / "checkpoints" / filename
     if cached.is_file():
         return load_state_file(cached)
-    try:
-        return weights.get_state_dict(progress=False)
+    try:  # download to the cache, then load through the same weights_only path as every file
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(weights.url, str(cached), progress=False)
+        return load_state_file(cached)
     except Exception as exc:  # noqa: BLE001 - urllib/ssl/socket errors differ by platform
         raise WeightsUnavailableError(
             f"pretrained weights for torchvision:{arch} are not available offline: {cached} is missing and "
