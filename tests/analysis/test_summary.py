@@ -3,13 +3,14 @@
 import csv
 import io
 import json
+from collections import OrderedDict
 
-import pytest
 import torch
 import torch.nn as nn
 
-from dlbox.analysis import compare_separable, summary
-from dlbox.formulas import conv2d_macs, conv2d_params, receptive_field, separable_conv2d_macs, separable_conv2d_params
+import dlbox
+from dlbox.analysis import summary
+from dlbox.formulas import conv2d_macs, conv2d_params, receptive_field
 
 
 def small_cnn() -> nn.Sequential:
@@ -146,17 +147,6 @@ def test_exports_are_consistent():
     assert result.to_table().row_count == len(result.rows) + 3
 
 
-@pytest.mark.parametrize(("c_in", "c_out", "k", "size"), [(32, 64, 3, 16), (3, 8, 5, 9)])
-def test_compare_separable_matches_notes_formulas(c_in, c_out, k, size):
-    comparison = compare_separable(c_in, c_out, k, size)
-    assert comparison.standard_params == conv2d_params(k, k, c_in, c_out)
-    assert comparison.separable_params == separable_conv2d_params(k, k, c_in, c_out)
-    assert comparison.standard_macs == conv2d_macs(k, k, c_in, c_out, size, size)
-    assert comparison.separable_macs == separable_conv2d_macs(k, k, c_in, c_out, size, size)
-    assert comparison.macs_ratio == pytest.approx(comparison.notes_ratio, rel=1e-12)
-    assert comparison.separable_params < comparison.standard_params
-
-
 def test_torch_and_formula_agree_on_flop_convention():
     """FlopCounterMode counts 2 FLOPs per MAC: the summary's counter_macs is FLOPs / 2."""
     from torch.utils.flop_counter import FlopCounterMode
@@ -167,64 +157,26 @@ def test_torch_and_formula_agree_on_flop_convention():
     assert counter.get_total_flops() == 2 * summary(layer, (2, 7, 7)).total_macs
 
 
-# ---------------------------------------------------------------- `dlbox summary` command
+def test_printing_a_summary_shows_the_table_as_text():
+    """issue 12: the README's `dlbox.summary(model, (1, 8, 8))` printed `<rich.table.Table object ...>`."""
+    layers = {"stem_conv": nn.Conv2d(1, 4, 3), "stem_act": nn.ReLU(), "flatten": nn.Flatten(),
+              "classifier": nn.Linear(4 * 6 * 6, 3)}
+    model = nn.Sequential(OrderedDict(layers))
+    result = dlbox.summary(model, (1, 8, 8))
+    assert [r.name for r in result.rows] == list(layers)
+    text = str(result)
+    assert "rich.table" not in text and "object at" not in text
+    for row in result.rows:
+        assert row.name in text and row.type in text
+    assert "Total" in text and f"{result.total_params:,}" in text and f"{result.total_macs:,}" in text
+    assert f"{result.total_flops:,}" in text and "input 1x8x8" in text
+    assert max(len(line) for line in result.to_text(width=90).splitlines()) <= 90
 
 
-def _summary_app():
-    import typer
+def test_rich_renders_a_summary_without_to_table():
+    from rich.console import Console
 
-    from dlbox.cli.summary import summary_command
-
-    app = typer.Typer()
-    app.command("summary")(summary_command)
-    app.command("unused")(lambda: None)  # two commands: keep the `summary` name on the command line
-    return app
-
-
-def _run(*args: str):
-    from typer.testing import CliRunner
-
-    return CliRunner().invoke(_summary_app(), ["summary", *args])
-
-
-def test_summary_command_on_a_registered_model_as_json():
-    result = _run("cnn", "--input", "1x8x8", "--format", "json")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert data["mismatches"] == [] and data["input_size"] == [1, 8, 8]
-    assert data["total_flops"] == 2 * data["total_macs"]
-
-
-def test_summary_command_compares_separable_and_writes_a_run_directory(tmp_path):
-    out = tmp_path / "summary"
-    result = _run("cnn", "--input", "3x16x16", "--format", "csv", "--compare-separable", "--out", str(out))
-    assert result.exit_code == 0, result.output
-    assert "standard_params,separable_params" in result.output
-    assert {"summary.json", "summary.csv", "summary.txt", "separable.json", "params_macs.png"} <= {
-        p.name for p in out.iterdir()
-    }
-    comparisons = json.loads((out / "separable.json").read_text())
-    assert comparisons and all(c["separable_macs"] < c["standard_macs"] for c in comparisons)
-
-
-def test_summary_command_reads_a_run_directory(tmp_path):
-    from dlbox.model_io import save_model
-    from dlbox.models import create_model
-
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    model = create_model("mlp", in_channels=1, num_classes=3, image_size=6)
-    save_model(run_dir, model, {"input": {"channels": 1, "size": [6, 6]}})
-    result = _run(str(run_dir))
-    assert result.exit_code == 0, result.output
-    assert "input 1x6x6" in result.output and "MISMATCHES" not in result.output
-
-
-@pytest.mark.parametrize(
-    ("args", "hint"),
-    [(("cnn", "--input", "3x32"), "--input"), (("no-such-model",), "MODEL"), (("cnn", "--format", "xml"), "--format")],
-)
-def test_summary_command_rejects_bad_values_by_name(args, hint):
-    result = _run(*args)
-    assert result.exit_code == 2
-    assert hint in result.output
+    console = Console(record=True, width=160)
+    result = summary(small_cnn(), (3, 32, 32))
+    console.print(result)
+    assert console.export_text() == result.to_text(160)

@@ -78,6 +78,18 @@ def test_optimizers_writes_one_curve_per_variant(tmp_path):
     assert (out / "losses.png").exists()
 
 
+def test_optimizers_prints_and_records_the_lr_of_each_variant(tmp_path):
+    """issue 12: momentum variants use lr (1 - alpha); the run must say so."""
+    out = tmp_path / "opt"
+    result = invoke("optimizers", "--epochs", "2", "--lr", "0.3", "--alpha", "0.5", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    metrics = read_metrics(out)
+    assert metrics["effective_lr"]["online GD"] == 0.3
+    assert metrics["effective_lr"]["momentum (mini-batch, alpha=0.5)"] == metrics["momentum_lr"] == 0.3 * 0.5
+    momentum_line = next(line for line in result.output.splitlines() if "momentum (mini-batch" in line)
+    assert "0.15" in momentum_line
+
+
 def test_approximation_error_falls_with_width(tmp_path):
     out = tmp_path / "approx"
     result = invoke("approximation", "--widths", "4,16,64", "--out", str(out))

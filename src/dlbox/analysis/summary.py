@@ -17,8 +17,12 @@ Cross-checks, always computed and never hidden:
 - parameters: each row's formula count against ``numel`` of the module's parameters, and the
   rows' total against ``sum(p.numel() for p in model.parameters())`` (parameters held by
   non-leaf modules show up there);
-- MACs: each module against ``torch.utils.flop_counter.FlopCounterMode`` (its FLOPs / 2), and
-  the total against the counter's total (functional ops outside leaf modules show up there).
+- MACs: each module against ``torch.utils.flop_counter.FlopCounterMode``'s count (its FLOPs / 2), and
+  the total against the counter's total (functional ops outside leaf modules show up there). The
+  counting is :class:`dlbox.analysis.flop_count.FlopCounter`: ``FlopCounterMode``'s per-operator
+  formulas without its import of ``torch._dynamo``.
+
+``print(summary(model, (C, H, W)))`` prints the table as text (:meth:`Summary.to_text`).
 """
 
 from __future__ import annotations
@@ -27,26 +31,22 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn as nn
 from rich.table import Table
-from torch.overrides import TorchFunctionMode
-from torch.utils.flop_counter import FlopCounterMode
 
+from dlbox.analysis.field_flow import GLOBAL, Field, FieldTracker, field_sizes, grow_field, initial_field, tensors_in
+from dlbox.analysis.flop_count import FlopCounter, count_flops
 from dlbox.formulas import (
-    ReceptiveField,
     batch_norm_params,
     conv2d_macs,
     conv2d_params,
     conv_transpose2d_macs,
     conv_transpose2d_params,
-    grow_receptive_field,
     linear_macs,
     linear_params,
-    LayerGeometry,
 )
 
 # Layer types with no multiply-accumulates (element-wise, comparisons or reshapes).
@@ -67,10 +67,6 @@ ZERO_MAC_TYPES: tuple[type[nn.Module], ...] = (
 
 # Modules computed as one unit although they own sub-modules (their forward does not call them).
 OPAQUE_TYPES: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)
-
-GLOBAL = "global"  # receptive field of a layer that sees the whole input (after flatten + linear, global pooling)
-AxisFields = tuple[ReceptiveField, ReceptiveField]
-Field = AxisFields | str | None
 
 
 @dataclass(frozen=True)
@@ -153,6 +149,16 @@ class Summary:
         table.add_row("FLOPs (= 2 x MACs)", "", "", "", f"{self.total_flops:,}", "", "")
         return table
 
+    def to_text(self, width: int = 160) -> str:
+        """The :meth:`to_table` table as plain text, ``width`` characters wide (what ``str()`` and ``print`` give)."""
+        return render_text(self.to_table(), width)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __rich__(self) -> Table:
+        return self.to_table()
+
     def _caption(self) -> str:
         if not self.mismatches:
             return "cross-checks: params == sum(numel), MACs == FlopCounterMode FLOPs / 2"
@@ -163,7 +169,7 @@ def summary(model: nn.Module, input_size: tuple[int, int, int]) -> Summary:
     """Summarize ``model`` on one input of shape ``input_size = (C, H, W)`` (``(F,)`` for vector models also works).
 
     Leaf modules are recorded by forward hooks in execution order. The model runs twice (once
-    for the rows and receptive fields, once under ``FlopCounterMode``) in eval mode and without
+    for the rows and receptive fields, once counting FLOPs) in eval mode and without
     gradients; its training flags are restored afterwards.
 
     Receptive fields are propagated along the data flow: every torch operation gives its output
@@ -177,73 +183,18 @@ def summary(model: nn.Module, input_size: tuple[int, int, int]) -> Summary:
     example = _example_input(model, input_size)
     with _eval_mode(model), torch.no_grad():
         records = _record_calls(model, example)
-        counter = _count_flops(model, example)
+        counter = count_flops(model, example, _leaf_modules(model))
     rows = _rows(model, records, counter)
     return _assemble(model, tuple(input_size), rows, counter)
 
 
-@dataclass(frozen=True)
-class SeparableComparison:
-    """A standard convolution and its depthwise-separable counterpart of the same shape (notes 3.4.1)."""
+def render_text(table: Table, width: int = 160) -> str:
+    """A rich table as plain text (no colours, no terminal codes), ``width`` characters wide at most."""
+    from rich.console import Console
 
-    in_channels: int
-    out_channels: int
-    kernel: int
-    size: int
-    standard_params: int
-    separable_params: int
-    standard_macs: int
-    separable_macs: int
-
-    @property
-    def params_ratio(self) -> float:
-        """Separable / standard parameters."""
-        return self.separable_params / self.standard_params
-
-    @property
-    def macs_ratio(self) -> float:
-        """Separable / standard MACs."""
-        return self.separable_macs / self.standard_macs
-
-    @property
-    def notes_ratio(self) -> float:
-        """notes 3.4.1 without biases: ``((K^2) D_in + D_in D_out) / (K^2 D_in D_out) = 1 / D_out + 1 / K^2``."""
-        return 1 / self.out_channels + 1 / self.kernel**2
-
-    def to_dict(self) -> dict:
-        """Plain data, ratios included."""
-        return {**asdict(self), "params_ratio": self.params_ratio, "macs_ratio": self.macs_ratio,
-                "notes_ratio": self.notes_ratio}
-
-    def to_table(self) -> Table:
-        """Side-by-side rich table: parameters and MACs of both layers."""
-        k, n = self.kernel, self.size
-        title = f"{self.in_channels}->{self.out_channels} channels, {k}x{k} kernel, {n}x{n} output"
-        table = Table(title=title, caption=f"notes 3.4.1 ratio 1/D_out + 1/K^2 = {self.notes_ratio:.4f}")
-        for column in ("", "Standard", "Depthwise-separable", "Ratio"):
-            table.add_column(column, justify="right")
-        table.add_row("Params", f"{self.standard_params:,}", f"{self.separable_params:,}", f"{self.params_ratio:.4f}")
-        table.add_row("MACs", f"{self.standard_macs:,}", f"{self.separable_macs:,}", f"{self.macs_ratio:.4f}")
-        return table
-
-
-def compare_separable(in_channels: int, out_channels: int, kernel: int, size: int) -> SeparableComparison:
-    """Standard ``Conv2d(in, out, kernel, padding='same')`` vs depthwise ``kernel x kernel`` + pointwise 1x1.
-
-    ``size`` is the side of the (square) input and output feature map.
-    Both models are measured with :func:`summary`, so the numbers are the cross-checked ones.
-    """
-    standard = nn.Conv2d(in_channels, out_channels, kernel, padding="same")
-    separable = nn.Sequential(
-        # notes 3.4: D_in kernels k x k x 1 (depthwise) ...
-        nn.Conv2d(in_channels, in_channels, kernel, padding="same", groups=in_channels),
-        # ... then D_out kernels 1 x 1 x D_in (pointwise)
-        nn.Conv2d(in_channels, out_channels, 1),
-    )
-    shape = (in_channels, size, size)
-    a, b = summary(standard, shape), summary(separable, shape)
-    return SeparableComparison(in_channels, out_channels, kernel, size,
-                               a.total_params, b.total_params, a.total_macs, b.total_macs)
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(table)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------- recording
@@ -258,48 +209,23 @@ class _Call:
     field: Field
 
 
-class _FieldTracker(TorchFunctionMode):
-    """Propagates receptive fields through every torch operation: output field = widest input field."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[int, Field] = {}
-        self._alive: list[torch.Tensor] = []  # keeps tracked tensors alive so their ids stay unique
-
-    def set(self, tensors: object, value: Field) -> None:
-        for tensor in _tensors(tensors):
-            self.fields[id(tensor)] = value
-            self._alive.append(tensor)
-
-    def get(self, tensors: object) -> Field:
-        known = [self.fields[id(t)] for t in _tensors(tensors) if id(t) in self.fields]
-        return _widest(known) if known else None
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
-        out = func(*args, **(kwargs or {}))
-        inputs = self.get((args, kwargs))
-        if inputs is not None:
-            self.set(out, inputs)
-        return out
-
-
 def _record_calls(model: nn.Module, example: torch.Tensor) -> list[_Call]:
-    tracker = _FieldTracker()
+    tracker = FieldTracker()
     calls: list[_Call] = []
     names = {module: name for name, module in model.named_modules()}
 
     def hook(module: nn.Module, inputs: tuple, output: object) -> None:
-        first = next(_tensors(inputs), None)
+        first = next(tensors_in(inputs), None)
         field_in = tracker.get(inputs)
-        field_out = _grow(module, field_in, first)
+        field_out = grow_field(module, field_in, first)
         tracker.set(output, field_out)
-        out_tensor = next(_tensors(output), None)
+        out_tensor = next(tensors_in(output), None)
         calls.append(_Call(names[module], module, _batchless(first), _batchless(out_tensor), field_out))
 
     handles = [m.register_forward_hook(hook) for m in _leaf_modules(model)]
     try:
         with tracker:
-            tracker.set(example, _initial_field(example))
+            tracker.set(example, initial_field(example))
             model(example)
     finally:
         for handle in handles:
@@ -313,67 +239,6 @@ def _leaf_modules(model: nn.Module) -> list[nn.Module]:
     inside = {id(child) for m in opaque for child in m.modules() if child is not m}
     return [m for m in model.modules()
             if id(m) not in inside and (isinstance(m, OPAQUE_TYPES) or not any(m.children()))]
-
-
-def _count_flops(model: nn.Module, example: torch.Tensor) -> FlopCounterMode:
-    counter = FlopCounterMode(display=False)
-    with counter:
-        model(example)
-    return counter
-
-
-# ---------------------------------------------------------------- receptive fields
-
-
-def _initial_field(example: torch.Tensor) -> Field:
-    # notes 3.1: an input pixel "sees" itself: receptive field 1, neighbours 1 pixel apart
-    return (ReceptiveField(), ReceptiveField()) if example.dim() == 4 else None
-
-
-def _grow(module: nn.Module, field_in: Field, first: torch.Tensor | None) -> Field:
-    if field_in is None or field_in == GLOBAL:
-        return field_in
-    if isinstance(module, nn.Linear):
-        return GLOBAL if first is not None and first.dim() == 2 else field_in
-    geometry = _geometry(module, first)
-    if geometry is None:
-        return field_in
-    if geometry == GLOBAL:
-        return GLOBAL
-    return (grow_receptive_field(field_in[0], geometry[0]), grow_receptive_field(field_in[1], geometry[1]))
-
-
-def _geometry(module: nn.Module, first: torch.Tensor | None) -> tuple[LayerGeometry, LayerGeometry] | str | None:
-    """Kernel/stride/dilation per axis of a 2-D sliding-window module; ``None`` for other modules."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        k, s, d = module.kernel_size, module.stride, module.dilation
-        if isinstance(module, nn.ConvTranspose2d):
-            s = (1, 1)  # approximation: outputs are 1/stride input pixels apart, counted as 1
-        return LayerGeometry(k[0], s[0], d[0]), LayerGeometry(k[1], s[1], d[1])
-    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        k, s = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
-        d = _pair(getattr(module, "dilation", 1))
-        return LayerGeometry(k[0], s[0], d[0]), LayerGeometry(k[1], s[1], d[1])
-    if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)) and first is not None:
-        return _adaptive_geometry(tuple(first.shape[-2:]), _pair(module.output_size, tuple(first.shape[-2:])))
-    return None
-
-
-def _adaptive_geometry(size: tuple[int, int], out: tuple[int, int]) -> tuple[LayerGeometry, LayerGeometry] | str:
-    if out == (1, 1):
-        return GLOBAL
-    # approximate: windows of ceil(in / out) pixels, in // out apart (exact when out divides in)
-    h, w = (LayerGeometry(math.ceil(i / o), max(i // o, 1)) for i, o in zip(size, out))
-    return h, w
-
-
-def _widest(fields: list[Field]) -> Field:
-    if GLOBAL in fields:
-        return GLOBAL
-    spatial = [f for f in fields if f is not None]
-    if not spatial:
-        return None
-    return tuple(max((f[axis] for f in spatial), key=lambda r: (r.size, r.jump)) for axis in (0, 1))  # type: ignore
 
 
 # ---------------------------------------------------------------- counting
@@ -416,8 +281,8 @@ def _formula_macs(call: _Call) -> int | None:
     return None
 
 
-def _rows(model: nn.Module, calls: list[_Call], counter: FlopCounterMode) -> list[LayerRow]:
-    counts, root = counter.get_flop_counts(), type(model).__name__
+def _rows(model: nn.Module, calls: list[_Call], counter: FlopCounter) -> list[LayerRow]:
+    root = type(model).__name__
     module_macs = _macs_per_module(calls)
     seen: set[int] = set()
     rows = []
@@ -425,7 +290,7 @@ def _rows(model: nn.Module, calls: list[_Call], counter: FlopCounterMode) -> lis
         first = id(call.module) not in seen
         seen.add(id(call.module))
         params, formula = (_own_numel(call.module), _formula_params(call.module)) if first else (0, None)
-        torch_macs = sum(counts.get(f"{root}.{call.fqn}" if call.fqn else root, {}).values()) / 2 if first else None
+        torch_macs = counter.per_module.get(call.module, 0) / 2 if first else None
         rows.append(LayerRow(
             name=(call.fqn or root) + ("" if first else " (again)"),
             type=type(call.module).__name__,
@@ -434,7 +299,7 @@ def _rows(model: nn.Module, calls: list[_Call], counter: FlopCounterMode) -> lis
             params_formula=formula,
             macs=_formula_macs(call),
             counter_macs=torch_macs,
-            receptive_field=_field_sizes(call.field),
+            receptive_field=field_sizes(call.field),
             check=_check(params, formula, module_macs[id(call.module)], torch_macs),
         ))
     return rows
@@ -461,12 +326,12 @@ def _check(params: int, formula: int | None, macs: int | None, torch_macs: float
     return "; ".join(problems)
 
 
-def _assemble(model: nn.Module, input_size: tuple, rows: list[LayerRow], counter: FlopCounterMode) -> Summary:
+def _assemble(model: nn.Module, input_size: tuple, rows: list[LayerRow], counter: FlopCounter) -> Summary:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     rows_params = sum(r.params for r in rows)
     total_macs = sum(r.macs or 0 for r in rows)
-    counter_macs = counter.get_total_flops() / 2
+    counter_macs = counter.total / 2
     mismatches = [f"{row.name}: {row.check}" for row in rows if row.check]
     if rows_params != total:
         mismatches.append(f"params: rows sum to {rows_params:,} but sum(numel) is {total:,} "
@@ -504,37 +369,12 @@ class _eval_mode:
             module.training = flag
 
 
-def _tensors(value: object) -> Iterator[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _tensors(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _tensors(item)
-
-
 def _own_numel(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
 def _batchless(tensor: torch.Tensor | None) -> tuple[int, ...]:
     return tuple(tensor.shape[1:]) if tensor is not None else ()
-
-
-def _pair(value: int | tuple | None, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:
-    if isinstance(value, int):
-        return (value, value)
-    if value is None:
-        return default
-    return tuple(default[i] if v is None else int(v) for i, v in enumerate(value))  # type: ignore[return-value]
-
-
-def _field_sizes(value: Field) -> tuple[int, int] | str | None:
-    if value is None or value == GLOBAL:
-        return value
-    return (value[0].size, value[1].size)
 
 
 def _field_text(value: tuple[int, int] | str | None) -> str:

@@ -2,6 +2,10 @@
 
 Every function equals what PyTorch computes for the matching module; the tests in
 ``tests/formulas`` check that with property tests.
+
+Functions that take arrays accept NumPy arrays or torch tensors (``nn.Conv2d(...).weight``
+included) and answer in the caller's kind: NumPy in, NumPy out; torch in, torch out on the
+input's device (see :mod:`dlbox.formulas._arrays`).
 """
 
 from dlbox.formulas.batch_norm import RunningStats, batch_norm_inference, batch_norm_train, normalize

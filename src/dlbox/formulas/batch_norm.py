@@ -4,6 +4,7 @@ Shapes: ``x`` is ``(N, C)`` or ``(N, C, H, W)``; statistics are per channel ``C`
 other axis; ``gamma``, ``beta``, running mean and variance are ``(C,)``. The moving-average
 convention is PyTorch's: ``running = (1 - momentum) * running + momentum * batch_statistic``,
 and the running variance uses the unbiased batch variance while normalization uses the biased one.
+Arrays may be NumPy arrays or torch tensors; results are of the same kind (torch: on the input's device).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from dlbox.formulas._arrays import numpy_or_torch
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class RunningStats:
     var: np.ndarray
 
 
+@numpy_or_torch
 def normalize(
     x: np.ndarray, mean: np.ndarray, var: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
 ) -> np.ndarray:
@@ -31,6 +35,7 @@ def normalize(
     return g * (x - m) / np.sqrt(v + eps) + b
 
 
+@numpy_or_torch
 def batch_norm_train(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running: RunningStats, momentum: float = 0.1, eps: float = 1e-5
 ) -> tuple[np.ndarray, RunningStats]:
@@ -47,6 +52,7 @@ def batch_norm_train(
     return normalize(x, mean, var, gamma, beta, eps), updated
 
 
+@numpy_or_torch
 def batch_norm_inference(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running: RunningStats, eps: float = 1e-5
 ) -> np.ndarray:

@@ -3,6 +3,7 @@
 Shapes: ``weight`` is ``(C_out, C_in / groups, K_h, K_w)`` (``nn.Conv2d.weight``), one input
 image is ``(C_in, H, W)`` and one output ``(C_out, O_h, O_w)``. The matrix ``M`` has shape
 ``(C_out * O_h * O_w, C_in * H * W)`` and acts on the row-major flattened image.
+Arrays may be NumPy arrays or torch tensors; results are of the same kind (torch: on the input's device).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlbox.formulas._arrays import numpy_or_torch
 from dlbox.formulas.conv_arithmetic import conv_output_size
 
 Pair = int | tuple[int, int]
@@ -55,6 +57,7 @@ def conv_matrix_pattern(
     return ConvMatrixPattern(shape, rows[inside], cols[inside], cells[inside])
 
 
+@numpy_or_torch
 def conv_matrix(
     weight: np.ndarray,
     input_size: tuple[int, int],
@@ -75,6 +78,7 @@ def conv_matrix(
     return matrix
 
 
+@numpy_or_torch
 def matrix_gradient(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Gradient of the loss w.r.t. every entry of ``M`` (a dense layer's ``delta a^T``, notes 2.2).
 
@@ -84,6 +88,7 @@ def matrix_gradient(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.outer(grad_output.ravel(), x.ravel())
 
 
+@numpy_or_torch
 def kernel_gradient(grad_matrix: np.ndarray, pattern: ConvMatrixPattern, weight_shape: tuple[int, ...]) -> np.ndarray:
     """Kernel gradient from the gradient of ``M``: the updates of all positions tied to one kernel cell, summed.
 
