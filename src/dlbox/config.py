@@ -217,7 +217,11 @@ _Loader.add_implicit_resolver(
 
 def read_value(text: str) -> Any:
     """A command-line value read as YAML (``3``, ``1e-3``, ``[16, 32]``, ``true``, ``full``)."""
-    return yaml.load(text, Loader=_Loader) if text.strip() else None
+    try:
+        return yaml.load(text, Loader=_Loader) if text.strip() else None
+    except yaml.YAMLError as exc:  # e.g. a !!python tag: refused by the safe loader
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"value {text!r} is not plain YAML ({first}); use numbers, strings, lists or true/false") from None
 
 
 def parse_override(text: str) -> dict[str, Any]:

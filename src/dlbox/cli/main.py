@@ -26,6 +26,21 @@ app.add_typer(autoencode.app, name="autoencode")
 app.command("summary")(summary_command)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from dlbox import __version__
+
+        typer.echo(f"dlbox {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
+    """dlbox: every technique of a deep-learning course, as one toolkit. `dlbox TASK MODE --help` for details."""
+
+
 def main() -> None:
     # Spin-waiting OpenMP threads slow steps 5-20x on a shared machine; passive waiting costs ~nothing.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

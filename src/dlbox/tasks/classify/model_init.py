@@ -17,13 +17,16 @@ import torch.nn as nn
 
 from dlbox.tasks.classify.config import ClassifyConfig
 from dlbox.data.bundle import DataBundle
-from dlbox.models import create_model
+from dlbox.models import create_model, list_models
+from dlbox.models.classifier import Classifier
 
 
 def build_model(cfg: ClassifyConfig, bundle: DataBundle) -> nn.Module:
     shape = {"in_channels": bundle.in_channels, "num_classes": bundle.num_classes, "image_size": list(bundle.image_size)}
     init = cfg.init
     if init is None:
+        if cfg.model.name in list_models() and cfg.model.name not in classifiers():
+            raise ValueError(f"model {cfg.model.name!r} is not a classifier (features + head); classifiers: {', '.join(classifiers())}")
         return create_model(cfg.model.name, **{**cfg.model.kwargs, **shape})
     if init.startswith("torchvision:"):
         from dlbox.models.torchvision_adapter import load_backbone
@@ -63,3 +66,12 @@ def param_groups(model: nn.Module, lr: float, freeze: str | None, backbone_lr_mu
             p.requires_grad_(False)
         return [{"params": head, "lr": lr}]
     return [{"params": backbone, "lr": lr * backbone_lr_mult}, {"params": head, "lr": lr}]
+
+
+def classifiers() -> list[str]:
+    """Registered models that build a :class:`~dlbox.models.classifier.Classifier` (their builders say so)."""
+    import typing
+
+    from dlbox.models.registry import builder_of
+
+    return [n for n in list_models() if typing.get_type_hints(builder_of(n)).get("return") is Classifier]
