@@ -95,6 +95,18 @@ def test_predict_x0_inverts_q_sample_and_dtype_follows_input():
     assert torch.allclose(LINEAR.predict_x0(xt[:2], t[:2], noise[:2]), x0[:2], atol=1e-5)
 
 
+def test_int_and_tensor_timesteps_agree_and_to_keeps_values():
+    x0, noise = torch.rand(3, 1, 2, 2), torch.randn(3, 1, 2, 2)
+    assert torch.equal(LINEAR.q_sample(x0, 321, noise), LINEAR.q_sample(x0, torch.full((3,), 321), noise))
+    mean_int, var_int = LINEAR.posterior_mean_variance(x0, noise, 321)
+    mean_vec, var_vec = LINEAR.posterior_mean_variance(x0, noise, torch.full((3,), 321))
+    assert torch.equal(mean_int, mean_vec) and torch.equal(var_int.expand(3, 1, 1, 1), var_vec)
+    moved = LINEAR.to("cpu")
+    assert moved.num_timesteps == 1000 and torch.equal(moved.alpha_bars, LINEAR.alpha_bars)
+    with pytest.raises(ValueError, match="0..999"):
+        LINEAR.q_sample(x0, 1000, noise)
+
+
 def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="0..999"):
         LINEAR.q_sample(torch.zeros(2, 1), torch.tensor([0, 1000]), torch.zeros(2, 1))

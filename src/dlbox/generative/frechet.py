@@ -14,11 +14,11 @@ import torch.nn as nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 
 
-def _last_linear(classifier: nn.Module) -> nn.Linear:
-    linears = [m for m in classifier.modules() if isinstance(m, nn.Linear)]
-    if not linears:
+def _last_linear_name(classifier: nn.Module) -> str:
+    names = [name for name, m in classifier.named_modules() if isinstance(m, nn.Linear)]
+    if not names:
         raise ValueError(f"the feature model {type(classifier).__name__} has no nn.Linear layer whose input could serve as features")
-    return linears[-1]
+    return names[-1]
 
 
 class ClassifierFeatures(nn.Module):
@@ -31,12 +31,12 @@ class ClassifierFeatures(nn.Module):
     def __init__(self, classifier: nn.Module):
         super().__init__()
         self.classifier = classifier
-        self._fc = _last_linear(classifier)
-        self.num_features = int(self._fc.in_features)
+        self.layer_name = _last_linear_name(classifier)
+        self.num_features = int(classifier.get_submodule(self.layer_name).in_features)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         captured: list[torch.Tensor] = []
-        handle = self._fc.register_forward_pre_hook(lambda _m, inputs: captured.append(inputs[0]))
+        handle = self.classifier.get_submodule(self.layer_name).register_forward_pre_hook(lambda _m, inputs: captured.append(inputs[0]))
         try:
             self.classifier(images)
         finally:
@@ -48,7 +48,8 @@ class ClassifierFeatures(nn.Module):
 def frechet_distance(real: torch.Tensor, fake: torch.Tensor, feature_model: nn.Module, batch_size: int = 256) -> float:
     """Frechet distance of ``fake`` ``(N, C, H, W)`` to ``real`` ``(M, C, H, W)`` (images in [0, 1]).
 
-    ``feature_model`` is a classifier trained on the real data (its train/eval mode is restored after).
+    ``feature_model`` is a classifier trained on the real data; it stays on its device, the images are
+    moved there in batches, and its train/eval mode is restored after.
     Both sets need at least 2 images; with fewer images than features the covariances are singular
     and the figure is biased upwards (compare runs at equal sample counts).
     """
@@ -56,13 +57,14 @@ def frechet_distance(real: torch.Tensor, fake: torch.Tensor, feature_model: nn.M
         raise ValueError(f"Frechet distance needs at least 2 real and 2 fake images, got {real.shape[0]} and {fake.shape[0]}")
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"real images {tuple(real.shape[1:])} and fake images {tuple(fake.shape[1:])} differ in shape")
+    device = next(feature_model.parameters()).device
     was_training = feature_model.training
     feature_model.eval()
     try:
-        metric = FrechetInceptionDistance(feature=ClassifierFeatures(feature_model), normalize=True).to(real.device)
+        metric = FrechetInceptionDistance(feature=ClassifierFeatures(feature_model), normalize=True).to(device)
         for images, is_real in ((real, True), (fake, False)):
             for batch in images.split(batch_size):
-                metric.update(batch.to(real.device), real=is_real)
+                metric.update(batch.to(device), real=is_real)
         return float(metric.compute())
     finally:
         feature_model.train(was_training)

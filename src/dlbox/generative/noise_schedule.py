@@ -13,7 +13,7 @@ All schedule arrays are float64 (the cumulative product loses digits in float32)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import torch
 
@@ -83,14 +83,23 @@ class NoiseSchedule:
     def num_timesteps(self) -> int:
         return int(self.betas.numel())
 
-    def gather(self, values: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        """``values[t]`` shaped ``(B, 1, ..., 1)`` to broadcast against ``like`` ``(B, ...)``, in its dtype/device."""
+    def to(self, device: torch.device | str) -> NoiseSchedule:
+        """The same schedule with every array on ``device`` (still float64), so gathers copy nothing."""
+        return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+    def gather(self, values: torch.Tensor, t: torch.Tensor | int, like: torch.Tensor) -> torch.Tensor:
+        """``values[t]`` shaped ``(B, 1, ..., 1)`` (or a scalar for an int ``t``) to broadcast against
+        ``like`` ``(B, ...)``, in its dtype and on its device."""
+        if isinstance(t, int):
+            if not 0 <= t < self.num_timesteps:
+                raise ValueError(f"timesteps must lie in 0..{self.num_timesteps - 1}, got {t}")
+            return values[t].to(device=like.device, dtype=like.dtype)
         t = self.check_t(t, like.shape[0])
         picked = values.to(like.device)[t.to(like.device)]  # (B,)
         return picked.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
 
     def check_t(self, t: torch.Tensor | int, batch: int) -> torch.Tensor:
-        """``t`` as a long ``(batch,)`` tensor; an int is broadcast; out-of-range values raise."""
+        """``t`` as a long ``(batch,)`` tensor; a 0-d value is broadcast; out-of-range values raise."""
         t = torch.as_tensor(t, dtype=torch.long)
         if t.dim() == 0:
             t = t.expand(batch)
@@ -118,7 +127,8 @@ class NoiseSchedule:
     def posterior_mean_variance(
         self, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor | int
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean ``(B, ...)`` and variance ``(B, 1, ..., 1)`` of ``q(x_{t-1} | x_t, x_0)`` (DDPM eqs. 6-7).
+        """Mean ``(B, ...)`` and variance ``(B, 1, ..., 1)`` (0-d for an int ``t``) of ``q(x_{t-1} | x_t, x_0)``
+        (DDPM eqs. 6-7).
 
         At ``t = 0`` the variance is 0 and the mean is ``x_0``.
         """
