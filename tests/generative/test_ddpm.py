@@ -46,3 +46,12 @@ def test_sample_is_batched_seeded_and_clipped():
     assert [int(t[0]) for _, t in calls[:50]] == list(range(49, -1, -1)) and all(t.unique().numel() == 1 for _, t in calls)
     with pytest.raises(ValueError, match="noise"):
         ddpm_step(SHORT, torch.zeros(1, 1), torch.zeros(1, 1), 5, None)
+
+
+def test_device_defaults_to_the_networks():
+    from dlbox.generative.ddpm import model_device
+
+    net = torch.nn.Conv2d(1, 1, 1)
+    assert model_device(net) == torch.device("cpu") and model_device(lambda x, t: x) is None
+    out = ddpm.sample(lambda x, t: net(x), SHORT, (2, 1, 2, 2), torch.Generator().manual_seed(0))
+    assert out.device == torch.device("cpu")

@@ -12,11 +12,14 @@ import torch.nn as nn
 
 @torch.no_grad()
 def class_probabilities(classifier: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Softmax class probabilities ``(N, K)`` of ``images`` ``(N, C, H, W)``, in eval mode (mode restored)."""
+    """Softmax class probabilities ``(N, K)`` of ``images`` ``(N, C, H, W)``, in eval mode (mode restored).
+
+    Batches are moved to the classifier's device; the result is on that device."""
+    device = next(classifier.parameters()).device
     was_training = classifier.training
     classifier.eval()
     try:
-        return torch.cat([torch.softmax(classifier(batch).float(), dim=1) for batch in images.split(batch_size)])
+        return torch.cat([torch.softmax(classifier(batch.to(device)).float(), dim=1) for batch in images.split(batch_size)])
     finally:
         classifier.train(was_training)
 

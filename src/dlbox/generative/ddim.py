@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from dlbox.generative.ddpm import EpsModel, standard_normal
+from dlbox.generative.ddpm import EpsModel, model_device, standard_normal
 from dlbox.generative.noise_schedule import NoiseSchedule
 
 
@@ -72,10 +72,12 @@ def sample(
 
     Noise is drawn from ``generator`` in this order: ``x_T``, then one tensor per step whose sigma is
     positive (none when ``eta = 0``), the same order as :func:`dlbox.generative.ddpm.sample` at ``S = T``.
+    ``device`` defaults to the network's (a module's first parameter's).
     """
     if eta < 0:
         raise ValueError(f"DDIM eta must be >= 0 (0 deterministic, 1 DDPM-like), got {eta}")
     steps = ddim_timesteps(schedule.num_timesteps, num_steps)
+    device = model_device(model) if device is None else device
     x = standard_normal(shape, generator, device, dtype)  # (B, C, H, W) = x_T
     for t, t_prev in zip(steps, steps[1:] + [-1]):
         t_batch = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)

@@ -12,10 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn as nn
 
 from dlbox.generative.noise_schedule import NoiseSchedule
 
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def model_device(model: EpsModel) -> torch.device | None:
+    """The device of an ``nn.Module``'s first parameter; ``None`` (the default device) for a plain callable."""
+    if isinstance(model, nn.Module):
+        return next(iter(model.parameters()), torch.empty(0)).device
+    return None
 
 
 def standard_normal(
@@ -65,7 +73,9 @@ def sample(
     """``shape = (B, C, H, W)`` samples after ``T`` reverse steps from ``x_T ~ N(0, I)``.
 
     Noise is drawn from ``generator`` in this order: ``x_T``, then one tensor per step with ``t > 0``.
+    ``device`` defaults to the network's (a module's first parameter's).
     """
+    device = model_device(model) if device is None else device
     x = standard_normal(shape, generator, device, dtype)  # (B, C, H, W) = x_T
     for t in reversed(range(schedule.num_timesteps)):
         t_batch = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)

@@ -11,6 +11,7 @@ so ``-log p(y) = -log N(z) - log|det flow| - log|det logit|`` and, per
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple, Protocol
 
 import torch
@@ -40,7 +41,7 @@ def logit_transform(y: torch.Tensor, alpha: float = DEFAULT_ALPHA) -> tuple[torc
     _check_alpha(alpha)
     p = alpha + (1 - 2 * alpha) * y
     s = torch.log(p) - torch.log1p(-p)
-    log_det = (torch.log(torch.as_tensor(1 - 2 * alpha, dtype=y.dtype)) - torch.log(p) - torch.log1p(-p)).flatten(1).sum(1)
+    log_det = (math.log(1 - 2 * alpha) - torch.log(p) - torch.log1p(-p)).flatten(1).sum(1)
     return s, log_det
 
 
