@@ -1,4 +1,4 @@
-"""Options shared by the input-optimisation commands (visualize, dream, style transfer): one definition each."""
+"""Options shared by the commands that do not train (attack, visualize, dream, style transfer / apply): one definition each."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 MODEL = typer.Option(..., "--model", help="a run directory, a dlbox model (cnn, resnet...) or torchvision:NAME (vgg16, vgg19, resnet50, googlenet, inception_v3)")
 WEIGHTS = typer.Option(None, help="torchvision models: a local weights FILE, or 'random' (runs offline; much lower-quality pictures). Default: ImageNet weights from the torch hub cache")
 DEVICE = typer.Option(None, help="cpu | cuda | auto (default auto)")
+ACCELERATOR = typer.Option(None, help="cpu | cuda | mps | auto (default: auto; attack and style apply: cpu)")
 
 STEPS = typer.Option(None, min=0, help="optimisation steps")
 LR = typer.Option(None, min=0.0, help="step size (learning rate)")
@@ -36,7 +37,12 @@ def optimize_section(**values: Any) -> dict[str, Any]:
 
 
 def given(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
+    """The options the user gave: ``None`` (not given) dropped, at any depth of nested dicts.
+
+    ``given(out=None, dream={"octaves": 3, "channel": None})`` -> ``{"dream": {"octaves": 3}}``, ready for
+    :func:`dlbox.config.resolve`, so an option left out never overrides the config file.
+    """
+    return {k: given(**v) if isinstance(v, dict) else v for k, v in values.items() if v is not None}
 
 
 def split_list(values: list[str] | None) -> list[str] | None:
