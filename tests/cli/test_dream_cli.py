@@ -46,3 +46,12 @@ def test_class_target_and_bad_classes(tmp_path):
     assert res.exit_code == 2 and "valid: circle, square, triangle" in res.output
     res = runner.invoke(app, ["sample:nothing", "--model", str(run)])
     assert res.exit_code == 2 and "sample:astronaut" in res.output
+
+
+
+def test_accelerator_option_and_no_device_option(tmp_path):
+    run = tiny_run(tmp_path / "m")
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--accelerator", "tpu", "--size", "20"])
+    assert res.exit_code == 2 and "use one of cpu, cuda, mps, auto" in res.output
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--device", "cpu"])
+    assert res.exit_code != 0 and "No such option" in res.output

@@ -62,3 +62,4 @@ def test_bad_targets_are_clear_errors(net):
         deep_dream(net, image(16, 16), cfg(layers=["features.stage2"], target="channel", channel=8))
     with pytest.raises(KeyError, match="valid layers"):
         deep_dream(net, image(16, 16), cfg(layers=["features.stage7"]))
+

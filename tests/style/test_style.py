@@ -104,7 +104,7 @@ def _content_folder(tmp_path, n=6):
 
 def test_perceptual_training_and_one_pass_stylisation(tmp_path):
     from dlbox.config import FabricConfig, TrainConfig
-    from dlbox.style.apply import apply_style
+    from dlbox.tasks.style.apply import apply_style
     from dlbox.style.perceptual import StyleNetConfig, StyleTrainConfig, train_style
 
     folder = _content_folder(tmp_path)
@@ -132,7 +132,7 @@ def test_perceptual_training_and_one_pass_stylisation(tmp_path):
 
 
 def test_apply_rejects_a_run_that_is_not_a_style_run(tmp_path):
-    from dlbox.style.apply import apply_style
+    from dlbox.tasks.style.apply import apply_style
 
     model = create_model("cnn", in_channels=3, num_classes=2, image_size=8, channels=[4])
     save_model(tmp_path, model, {"task": "classify"})

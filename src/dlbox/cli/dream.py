@@ -31,19 +31,22 @@ def dream(
     lr: Optional[float] = typer.Option(None, min=0.0, help="step size (pixels, after gradient normalisation)"),
     optimizer: Optional[str] = o.OPTIMIZER, jitter: Optional[int] = o.JITTER,
     l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, device: Optional[str] = o.DEVICE,
+    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
     name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Gradient ascent on IMAGE over an octave pyramid with detail reinjection; output has the input's size."""
     import json
 
     from dlbox.config import resolve
-    from dlbox.dream.deepdream import DreamRunConfig, run_dream
+    from dlbox.tasks.dream.config import DreamRunConfig
+    from dlbox.tasks.dream.run import run_dream
 
-    direct = o.given(image=image, model=model, guide=guide, size=size, weights=weights, device=device, name=name, out=str(out) if out else None)
-    direct["dream"] = o.given(layers=o.split_list(layers), target=target, channel=channel, class_=class_, octaves=octaves, octave_scale=octave_scale)
-    direct["dream"]["optimize"] = o.optimize_section(steps=steps, lr=lr, optimizer=optimizer, jitter=jitter, l2=l2, tv=tv,
-                                                     blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress)
+    optimize = dict(steps=steps, lr=lr, optimizer=optimizer, jitter=jitter, l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma,
+                    seed=seed, progress=progress)
+    direct = o.given(image=image, model=model, guide=guide, size=size, weights=weights, accelerator=accelerator, name=name,
+                     out=str(out) if out else None,
+                     dream=dict(layers=o.split_list(layers), target=target, channel=channel, class_=class_, octaves=octaves,
+                                octave_scale=octave_scale, optimize=optimize))
     run_dir = run_dream(resolve(DreamRunConfig(), config, set_, **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     octs = " -> ".join("x".join(map(str, s)) for s in reversed(m["octave_sizes"]))
