@@ -25,7 +25,7 @@ def dream(
     guide: Optional[str] = typer.Option(None, help="guide image whose features are amplified (target layer)"),
     octaves: Optional[int] = typer.Option(None, min=1, help="pyramid levels"),
     octave_scale: Optional[float] = typer.Option(None, min=1.0, help="size ratio between octaves (> 1)"),
-    size: Optional[int] = typer.Option(None, min=1, help="work at this longer side (default: the image's size)"),
+    size: Optional[int] = typer.Option(None, min=1, help="work at this longer side (default: the image's size, at most 1024)"),
     weights: Optional[str] = o.WEIGHTS,
     steps: Optional[int] = typer.Option(None, min=0, help="gradient-ascent steps per octave"),
     lr: Optional[float] = typer.Option(None, min=0.0, help="step size (pixels, after gradient normalisation)"),
@@ -34,7 +34,11 @@ def dream(
     seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
     name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
-    """Gradient ascent on IMAGE over an octave pyramid with detail reinjection; output has the input's size."""
+    """Gradient ascent on IMAGE over an octave pyramid with detail reinjection.
+
+    The dream has the size it was worked at: the image's own, or --size; without --size an image
+    larger than 1024 pixels on its longer side is scaled down to 1024 (said in the output and metrics.json).
+    """
     import json
 
     from dlbox.config import resolve
@@ -51,4 +55,6 @@ def dream(
     m = json.loads((run_dir / "metrics.json").read_text())
     octs = " -> ".join("x".join(map(str, s)) for s in reversed(m["octave_sizes"]))
     typer.echo(f"objective {m['objective_before']:.4g} -> {m['objective_after']:.4g}; octaves {octs}; output {'x'.join(map(str, m['output_size']))}")
+    if m["size_bounded"]:
+        typer.echo(f"the image is {'x'.join(map(str, m['source_size']))}: dreamt at longer side {m['max_side']} (the default bound; --size to choose)")
     echo_run_dir(run_dir)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,18 @@ class DreamResult:
     layers: list[str]
     target: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OctaveDone:
+    """What one octave of :func:`deep_dream` did (passed to its ``on_octave`` callback)."""
+
+    index: int  # 0 = the smallest octave
+    count: int
+    size: tuple[int, int]  # (H, W) of this octave
+    steps: int
+    objective: float  # the target objective at the octave's last step
+    seconds: float
 
 
 def resolve_class(network: Network, class_: str | int) -> int:
@@ -125,8 +138,12 @@ def octave_sizes(h: int, w: int, octaves: int, scale: float, min_side: int) -> l
     return sizes
 
 
-def deep_dream(network: Network, image: torch.Tensor, cfg: DreamConfig, guide: torch.Tensor | None = None) -> DreamResult:
-    """Dream on ``image`` ``(C, H, W)`` in [0, 1]; returns an image of the same size."""
+def deep_dream(network: Network, image: torch.Tensor, cfg: DreamConfig, guide: torch.Tensor | None = None,
+               on_octave: Callable[[OctaveDone], None] | None = None) -> DreamResult:
+    """Dream on ``image`` ``(C, H, W)`` in [0, 1]; returns an image of the same size.
+
+    ``on_octave`` is called after each octave (smallest first), e.g. to report progress.
+    """
     if cfg.target not in TARGETS:
         raise ValueError(f"unknown target {cfg.target!r}; valid: {', '.join(TARGETS)}")
     layers = list(cfg.layers) or [default_layer(network)]
@@ -199,9 +216,12 @@ def deep_dream(network: Network, image: torch.Tensor, cfg: DreamConfig, guide: t
         param = PixelParam((octave + detail).clamp(0, 1), clamp=cfg.optimize.clamp)
         # jitter of at most an eighth of the octave: a 4-pixel shift would scramble an 8-pixel image
         opt = dataclasses.replace(cfg.optimize, jitter=min(cfg.optimize.jitter, min(octave.shape[-2:]) // 8), seed=cfg.optimize.seed + i)
-        result: OptimizeResult = optimize_image(objective, param, opt, description=f"octave {i + 1}/{len(pyramid)}")
+        oh, ow = octave.shape[-2:]
+        result: OptimizeResult = optimize_image(objective, param, opt, description=f"octave {i + 1}/{len(pyramid)} {oh}x{ow}")
         history += [{"octave": float(i), **row} for row in result.history]
         seconds += result.seconds
+        if on_octave is not None:
+            on_octave(OctaveDone(i, len(pyramid), (oh, ow), result.steps, result.final.get("objective", float("nan")), result.seconds))
         x = result.image
         detail = x - octave
     with torch.no_grad():
