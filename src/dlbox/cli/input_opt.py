@@ -27,7 +27,7 @@ PROGRESS = typer.Option(None, "--progress/--no-progress", help="show a progress 
 NAME = typer.Option(None, help="run name (under runs/TASK/)")
 OUT = typer.Option(None, help="run directory (must not exist or be empty)")
 CONFIG = typer.Option(None, help="YAML config file")
-SET = typer.Option(None, "--set", help="config override, e.g. optimize.blur_sigma=1.0")
+SET = typer.Option(None, "--set", help="config override key.path=value (repeatable), e.g. seed=3 or optimize.lr=0.1")
 
 
 def given(**values: Any) -> dict[str, Any]:
