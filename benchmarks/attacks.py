@@ -42,8 +42,10 @@ def shapes_benchmark(out: Path, quick: bool = False) -> dict:
     """A CNN on 32x32 RGB shapes (circle, square, triangle) attacked at small L-inf budgets (in 1/255 units)."""
     import torch
 
-    from dlbox.attacks import AttackConfig, random_targets
-    from dlbox.attacks.evaluate import plot_success_curves, predict, sweep
+    from dlbox.attacks import predict, random_targets
+    from dlbox.tasks.attack.config import AttackConfig
+    from dlbox.tasks.attack.plots import plot_success_curves
+    from dlbox.tasks.attack.run import sweep
     from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.data import load_dataset
     from dlbox.model_io import load_model
@@ -82,10 +84,12 @@ def shapes_benchmark(out: Path, quick: bool = False) -> dict:
 def main() -> None:
     import torch
 
-    from dlbox.attacks import AttackConfig, random_targets
-    from dlbox.attacks.evaluate import plot_success_curves, predict, sweep
+    from dlbox.attacks import predict, random_targets
+    from dlbox.tasks.attack.config import AttackConfig
+    from dlbox.tasks.attack.plots import plot_success_curves
+    from dlbox.tasks.attack.run import sweep
     from dlbox.tasks.classify.config import ClassifyConfig
-from dlbox.config import from_dict, load_yaml
+    from dlbox.config import from_dict, load_yaml
     from dlbox.data import load_dataset
     from dlbox.model_io import load_model
 

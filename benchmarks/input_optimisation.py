@@ -46,7 +46,8 @@ def train_classifier(data: str, out: Path, epochs: int, channels: list[int]) -> 
 
 def bench_visualize(runs: dict[str, Path], out: Path, steps: int) -> list[dict]:
     from dlbox.optimize_input import OptimizeConfig
-    from dlbox.visualize.ascent import ChannelsConfig, run_channels
+    from dlbox.tasks.visualize.channels import run_channels
+    from dlbox.tasks.visualize.config import ChannelsConfig
 
     rows = []
     for data, run in runs.items():
@@ -64,7 +65,8 @@ def bench_visualize(runs: dict[str, Path], out: Path, steps: int) -> list[dict]:
 
 def bench_invert(run: Path, out: Path, steps: int) -> list[dict]:
     from dlbox.optimize_input import OptimizeConfig
-    from dlbox.visualize.inversion import InvertConfig, run_invert
+    from dlbox.tasks.visualize.config import InvertConfig
+    from dlbox.tasks.visualize.invert import run_invert
 
     layers = ["features.stage1.conv2", "features.stage2.conv2", "features.stage3.conv2"]
     cfg = InvertConfig(image="sample:astronaut", model=str(run), layers=layers, out=str(out / "invert-shapes"),
@@ -81,7 +83,9 @@ def bench_invert(run: Path, out: Path, steps: int) -> list[dict]:
 
 
 def bench_dream(run: Path, out: Path, steps: int) -> list[dict]:
-    from dlbox.dream.deepdream import DreamConfig, DreamRunConfig, dream_optimize_defaults, run_dream
+    from dlbox.dream.deepdream import DreamConfig, dream_optimize_defaults
+    from dlbox.tasks.dream.config import DreamRunConfig
+    from dlbox.tasks.dream.run import run_dream
 
     cases = [
         ("sample:coffee", 200, "layer", {}, None),
@@ -108,7 +112,8 @@ def bench_dream(run: Path, out: Path, steps: int) -> list[dict]:
 
 def bench_gatys(out: Path, steps: int, sizes: list[int]) -> list[dict]:
     from dlbox.optimize_input import OptimizeConfig
-    from dlbox.style.gatys import GatysConfig, TransferConfig, run_transfer
+    from dlbox.style.gatys import GatysConfig
+    from dlbox.tasks.style.transfer import TransferConfig, run_transfer
 
     rows = []
     for size in sizes:
@@ -130,7 +135,7 @@ def bench_gatys(out: Path, steps: int, sizes: list[int]) -> list[dict]:
 
 def bench_perceptual(out: Path, max_steps: int, size: int, gatys_rows: list[dict]) -> dict:
     from dlbox.config import FabricConfig
-    from dlbox.style.apply import load_style_network, stylize_images
+    from dlbox.tasks.style.apply import load_style_network, stylize_images
     from dlbox.config import DataConfig
     from dlbox.tasks.style.config import StyleOptions, StyleTrainConfig
     from dlbox.tasks.style.train import seconds_per_image, train as train_style

@@ -107,7 +107,7 @@ def _segment(name: str, model: str, model_kwargs: dict, budget: float, root: Pat
 
 def _classifier(root: Path, args) -> dict:
     from dlbox.tasks.classify.config import ClassifyConfig
-from dlbox.config import resolve
+    from dlbox.config import resolve
     from dlbox.tasks.classify.train import train
 
     cfg = resolve(

@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import typer
+import yaml
 from typer.testing import CliRunner
 
 from dlbox.cli.attack import attack_command
@@ -53,6 +54,8 @@ def test_pgd_sweep_writes_a_complete_run(clf_run, tmp_path):
     assert m["success_rate"] >= 0.8 and m["linf_median"] <= 0.3 + 1e-6
     for f in ("gallery.png", "success_vs_eps.png", "adversarial.safetensors", "config.yaml"):
         assert (out / f).is_file()
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["accelerator"] == "cpu" and "device" not in saved and saved["eps"] == [0.05, 0.3]
 
 
 def test_evolution_reports_queries(clf_run, tmp_path):
@@ -86,6 +89,7 @@ def test_an_image_file_is_attacked_with_the_model_prediction_as_label(clf_run, t
         (["--target", "cat"], "0, 1, 2, 3"),
         (["--method", "cw"], "fgsm, ifgsm, pgd, evolution"),
         (["--norm", "l1"], "linf, l2"),
+        (["--accelerator", "tpu"], "use one of cpu, cuda, mps, auto"),
     ],
 )
 def test_bad_values_are_clear_errors_and_leave_no_run(clf_run, tmp_path, args, message):

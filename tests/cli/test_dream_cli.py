@@ -46,3 +46,34 @@ def test_class_target_and_bad_classes(tmp_path):
     assert res.exit_code == 2 and "valid: circle, square, triangle" in res.output
     res = runner.invoke(app, ["sample:nothing", "--model", str(run)])
     assert res.exit_code == 2 and "sample:astronaut" in res.output
+
+
+def test_a_large_image_is_bounded_and_every_octave_prints_a_line(tmp_path):
+    """Issue 12: a large image works at a bounded size, says so, and reports each octave (not a terminal here)."""
+    import numpy as np
+
+    run = tiny_run(tmp_path / "m")
+    big = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (1200, 1500, 3), dtype=np.uint8)).save(big)
+    out = tmp_path / "dream"
+    res = runner.invoke(app, [str(big), "--model", str(run), "--layers", "features.stage1", "--octaves", "2", "--octave-scale", "4",
+                              "--steps", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["source_size"] == [1200, 1500] and m["size_bounded"] and m["max_side"] == 1024
+    assert m["input_size"] == m["output_size"] == [819, 1024]
+    lines = res.output.splitlines()
+    assert "dreaming at 819x1024 (the image is 1200x1500; bounded to 1024 px by default, --size to choose)" in lines
+    octave_lines = [line for line in lines if line.startswith("octave ")]
+    assert [line.split(":")[0] for line in octave_lines] == ["octave 1/2 at 205x256", "octave 2/2 at 819x1024"]
+    assert "dreamt at longer side 1024 (the default bound" in res.output
+    with Image.open(out / "dream.png") as im:
+        assert im.size == (1024, 819)
+
+
+def test_accelerator_option_and_no_device_option(tmp_path):
+    run = tiny_run(tmp_path / "m")
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--accelerator", "tpu", "--size", "20"])
+    assert res.exit_code == 2 and "use one of cpu, cuda, mps, auto" in res.output
+    res = runner.invoke(app, ["sample:coffee", "--model", str(run), "--device", "cpu"])
+    assert res.exit_code != 0 and "No such option" in res.output

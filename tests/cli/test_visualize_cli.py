@@ -3,6 +3,7 @@
 import json
 
 import torch
+import yaml
 from typer.testing import CliRunner
 
 from dlbox.cli.layers import app as layers_app
@@ -40,10 +41,12 @@ def test_invert_writes_reconstructions_and_errors(tmp_path):
     run = tiny_run(tmp_path, channels=3, size=16)
     out = tmp_path / "inv"
     res = runner.invoke(app, ["invert", "sample:astronaut", "--model", str(run), "--layers", "features.stage1.conv1,features.stage2",
-                              "--steps", "15", "--no-progress", "--out", str(out)])
+                              "--steps", "15", "--no-progress", "--accelerator", "cpu", "--out", str(out)])
     assert res.exit_code == 0, res.output
     m = json.loads((out / "metrics.json").read_text())
     assert [r["layer"] for r in m["layers"]] == ["features.stage1.conv1", "features.stage2"]
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["accelerator"] == "cpu" and "device" not in saved and saved["optimize"]["steps"] == 15
     assert all(r["feature_error"] < r["start_error"] for r in m["layers"])
     for name in ("original.png", "reconstructions.png", "feature_error.png", "invert_01_features.stage1.conv1.png"):
         assert (out / name).is_file(), name
@@ -74,6 +77,10 @@ def test_layers_lists_names_aliases_and_shapes(tmp_path):
     assert "features.stage1.conv1.conv" in res.output and "logits" in res.output and "4x8x8" in res.output
     rows = json.loads((tmp_path / "layers" / "layers.json").read_text())
     assert any(r["name"] == "head.fc" and r["shape"] == [3] for r in rows)
+    m = json.loads((tmp_path / "layers" / "metrics.json").read_text())
+    assert m["layers"] == len(rows) and m["input"] == [1, 8, 8]
+    res = runner.invoke(layers_app, [str(run), "--out", str(tmp_path / "layers")])  # not empty now
+    assert res.exit_code == 2 and "already exists and is not empty" in res.output
     res = runner.invoke(layers_app, ["vgg11", "--size", "32", "--leaves"])  # torchvision: no weights needed to list names
     assert res.exit_code == 0, res.output
     assert "relu4_2" in res.output and "features.features.0" in res.output

@@ -62,3 +62,13 @@ def test_bad_targets_are_clear_errors(net):
         deep_dream(net, image(16, 16), cfg(layers=["features.stage2"], target="channel", channel=8))
     with pytest.raises(KeyError, match="valid layers"):
         deep_dream(net, image(16, 16), cfg(layers=["features.stage7"]))
+
+
+def test_on_octave_reports_each_octave_smallest_first(net):
+    seen = []
+    res = deep_dream(net, image(40, 30), cfg(layers=["features.stage2"], octaves=3, octave_scale=1.4), on_octave=seen.append)
+    assert [d.index for d in seen] == [0, 1, 2] and all(d.count == 3 for d in seen)
+    assert [list(d.size) for d in seen] == [list(s) for s in reversed(res.octave_sizes)]
+    assert all(d.steps == 5 and d.seconds >= 0 for d in seen)
+    finals = [row["objective"] for row in res.history if row["step"] == 5]  # each octave's last logged objective
+    assert [d.objective for d in seen] == pytest.approx(finals)

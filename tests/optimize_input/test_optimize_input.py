@@ -95,3 +95,15 @@ def test_regularisers_and_blur_smooth_the_result():
     assert total_variation(blurred.image) < 0.3 * total_variation(noise)
     with pytest.raises(ValueError, match="adam, sgd, lbfgs"):
         optimize_image(zero, PixelParam(noise), OptimizeConfig(optimizer="rmsprop"))
+
+
+def test_progress_bar_ends_on_the_last_step():
+    from dlbox.optimize_input.loop import _Progress
+
+    p = _Progress(True, "test", 5)
+    p.update(1, 0.5)
+    p.update(5, 0.25)  # within the refresh interval: not drawn yet
+    bar = p.bar
+    assert bar.tasks[0].completed == 1
+    p.stop()
+    assert bar.tasks[0].completed == 5 and "0.25" in bar.tasks[0].fields["info"]

@@ -104,7 +104,7 @@ def _content_folder(tmp_path, n=6):
 
 def test_perceptual_training_and_one_pass_stylisation(tmp_path):
     from dlbox.config import DataConfig, FabricConfig, ModelConfig, TrainConfig
-    from dlbox.style.apply import apply_style
+    from dlbox.tasks.style.apply import apply_style
     from dlbox.tasks.style.config import StyleOptions, StyleTrainConfig
     from dlbox.tasks.style.train import train as train_style
 
@@ -134,7 +134,7 @@ def test_perceptual_training_and_one_pass_stylisation(tmp_path):
 
 
 def test_apply_rejects_a_run_that_is_not_a_style_run(tmp_path):
-    from dlbox.style.apply import apply_style
+    from dlbox.tasks.style.apply import apply_style
 
     model = create_model("cnn", in_channels=3, num_classes=2, image_size=8, channels=[4])
     save_model(tmp_path, model, {"task": "classify"})

@@ -9,6 +9,7 @@ untargeted one when the top class differs from the label.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -32,6 +33,39 @@ def random_targets(labels: torch.Tensor, num_classes: int, generator: torch.Gene
         raise ValueError("a targeted attack needs at least two classes")
     shift = torch.randint(1, num_classes, labels.shape, generator=generator, device=generator.device if generator else "cpu")
     return (labels + shift.to(labels.device)) % num_classes
+
+
+def resolve_target(target: str | None, class_names: Sequence[str]) -> int | str | None:
+    """A target spec: ``"none"`` -> None, ``"random"`` -> "random", a class name or index -> its index (else a clear error)."""
+    if target in (None, "", "none"):
+        return None
+    if target == "random":
+        return "random"
+    names = list(class_names)
+    if target in names:
+        return names.index(target)
+    try:
+        index = int(target)
+    except ValueError:
+        index = None
+    if index is not None and 0 <= index < len(names):
+        return index
+    shown = ", ".join(names) if len(names) <= 30 else ", ".join(names[:30]) + ", ..."
+    raise ValueError(f"target class {target!r} is not one the model knows; its classes are: {shown} "
+                     f"(or an index 0-{len(names) - 1}, 'random' or 'none')")
+
+
+def targets_for(target: str | None, labels: torch.Tensor, class_names: Sequence[str], seed: int = 0) -> torch.Tensor | None:
+    """Target classes ``(N,)`` for ``labels`` from a spec (see :func:`resolve_target`); None when untargeted.
+
+    ``random`` draws a wrong class per image from a generator seeded with ``seed``.
+    """
+    spec = resolve_target(target, class_names)
+    if spec is None:
+        return None
+    if spec == "random":
+        return random_targets(labels, len(class_names), torch.Generator().manual_seed(seed)).to(labels.device)
+    return torch.full_like(labels, int(spec))
 
 
 def target_classes(target: torch.Tensor | None) -> torch.Tensor | None:

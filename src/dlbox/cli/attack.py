@@ -10,7 +10,8 @@ from typing import Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli import input_opt as o
+from dlbox.cli.common import echo_run_dir, given, user_errors
 
 
 def _number(text: str) -> float:
@@ -50,13 +51,10 @@ def attack_command(
     sigma: Optional[float] = typer.Option(None, min=0.0, help="evolution: initial mutation strength, a fraction of eps"),
     max_queries: Optional[int] = typer.Option(None, min=2, help="evolution: model queries allowed per image (default 2000)"),
     batch_size: Optional[int] = typer.Option(None, min=1, help="images attacked together"),
-    seed: Optional[int] = typer.Option(None),
+    seed: Optional[int] = o.SEED,
     gallery: Optional[int] = typer.Option(None, min=0, help="images shown in gallery.png (default 8)"),
-    device: Optional[str] = typer.Option(None, help="cpu | cuda | auto (default cpu)"),
-    name: Optional[str] = typer.Option(None, help="run name under runs/attack/"),
-    out: Optional[Path] = typer.Option(None, help="run directory (must not exist or be empty)"),
-    config: Optional[Path] = typer.Option(None, help="YAML config file"),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="config override, e.g. max_queries=5000"),
+    accelerator: Optional[str] = o.ACCELERATOR,
+    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Fool a trained classifier: white-box FGSM / iterative FGSM / PGD or a black-box evolution strategy.
 
@@ -64,19 +62,17 @@ def attack_command(
     black-box), gallery.png (original, magnified perturbation, adversarial) and, for several
     epsilons, success_vs_eps.png.
     """
-    from dlbox.attacks.config import AttackConfig
-    from dlbox.attacks.evaluate import attack_run
     from dlbox.config import resolve
+    from dlbox.tasks.attack.config import AttackConfig
+    from dlbox.tasks.attack.run import run_attack
 
-    given = {
-        "run": str(run), "data": data, "split": split, "method": method, "target": target,
-        "eps": _eps_list(eps) if eps is not None else None, "norm": norm, "n": n, "steps": steps,
-        "step_size": step_size, "random_start": random_start, "restarts": restarts, "population": population,
-        "offspring": offspring, "sigma": sigma, "max_queries": max_queries, "batch_size": batch_size, "seed": seed,
-        "gallery": gallery, "device": device, "name": name, "out": str(out) if out else None,
-    }
-    cfg = resolve(AttackConfig(), config, set_, **{k: v for k, v in given.items() if v is not None})
-    run_dir = attack_run(cfg)
+    direct = given(
+        run=str(run), data=data, split=split, method=method, target=target, eps=_eps_list(eps) if eps is not None else None,
+        norm=norm, n=n, steps=steps, step_size=step_size, random_start=random_start, restarts=restarts, population=population,
+        offspring=offspring, sigma=sigma, max_queries=max_queries, batch_size=batch_size, seed=seed, gallery=gallery,
+        accelerator=accelerator, name=name, out=str(out) if out else None,
+    )
+    run_dir = run_attack(resolve(AttackConfig(), config, set_, **direct))
     _print_summary(run_dir)
     echo_run_dir(run_dir)
 

@@ -48,9 +48,13 @@ def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
     return out
 
 
-def nested(**sections: dict[str, Any]) -> dict[str, Any]:
-    """Drop options the user did not give (None) so they do not override the config file."""
-    return {name: {k: v for k, v in values.items() if v is not None} for name, values in sections.items()}
+def given(**values: Any) -> dict[str, Any]:
+    """The options the user gave: ``None`` (not given) dropped, at any depth of nested dicts.
+
+    ``given(out=None, dream={"octaves": 3, "channel": None})`` -> ``{"dream": {"octaves": 3}}``, ready for
+    :func:`dlbox.config.resolve`, so an option left out never overrides the config file.
+    """
+    return {k: given(**v) if isinstance(v, dict) else v for k, v in values.items() if v is not None}
 
 
 def echo_run_dir(path: Any) -> None:

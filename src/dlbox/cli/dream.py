@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dlbox.cli import input_opt as o
-from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli.common import echo_run_dir, given, user_errors
 
 app = typer.Typer(help="DeepDream: amplify what a network sees in an image.", no_args_is_help=True)
 
@@ -25,27 +25,36 @@ def dream(
     guide: Optional[str] = typer.Option(None, help="guide image whose features are amplified (target layer)"),
     octaves: Optional[int] = typer.Option(None, min=1, help="pyramid levels"),
     octave_scale: Optional[float] = typer.Option(None, min=1.0, help="size ratio between octaves (> 1)"),
-    size: Optional[int] = typer.Option(None, min=1, help="work at this longer side (default: the image's size)"),
+    size: Optional[int] = typer.Option(None, min=1, help="work at this longer side (default: the image's size, at most 1024)"),
     weights: Optional[str] = o.WEIGHTS,
     steps: Optional[int] = typer.Option(None, min=0, help="gradient-ascent steps per octave"),
     lr: Optional[float] = typer.Option(None, min=0.0, help="step size (pixels, after gradient normalisation)"),
     optimizer: Optional[str] = o.OPTIMIZER, jitter: Optional[int] = o.JITTER,
     l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, device: Optional[str] = o.DEVICE,
+    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
     name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
-    """Gradient ascent on IMAGE over an octave pyramid with detail reinjection; output has the input's size."""
+    """Gradient ascent on IMAGE over an octave pyramid with detail reinjection.
+
+    The dream has the size it was worked at: the image's own, or --size; without --size an image
+    larger than 1024 pixels on its longer side is scaled down to 1024 (said in the output and metrics.json).
+    """
     import json
 
     from dlbox.config import resolve
-    from dlbox.dream.deepdream import DreamRunConfig, run_dream
+    from dlbox.tasks.dream.config import DreamRunConfig
+    from dlbox.tasks.dream.run import run_dream
 
-    direct = o.given(image=image, model=model, guide=guide, size=size, weights=weights, device=device, name=name, out=str(out) if out else None)
-    direct["dream"] = o.given(layers=o.split_list(layers), target=target, channel=channel, class_=class_, octaves=octaves, octave_scale=octave_scale)
-    direct["dream"]["optimize"] = o.optimize_section(steps=steps, lr=lr, optimizer=optimizer, jitter=jitter, l2=l2, tv=tv,
-                                                     blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress)
+    optimize = dict(steps=steps, lr=lr, optimizer=optimizer, jitter=jitter, l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma,
+                    seed=seed, progress=progress)
+    direct = given(image=image, model=model, guide=guide, size=size, weights=weights, accelerator=accelerator, name=name,
+                     out=str(out) if out else None,
+                     dream=dict(layers=o.split_list(layers), target=target, channel=channel, class_=class_, octaves=octaves,
+                                octave_scale=octave_scale, optimize=optimize))
     run_dir = run_dream(resolve(DreamRunConfig(), config, set_, **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     octs = " -> ".join("x".join(map(str, s)) for s in reversed(m["octave_sizes"]))
     typer.echo(f"objective {m['objective_before']:.4g} -> {m['objective_after']:.4g}; octaves {octs}; output {'x'.join(map(str, m['output_size']))}")
+    if m["size_bounded"]:
+        typer.echo(f"the image is {'x'.join(map(str, m['source_size']))}: dreamt at longer side {m['max_side']} (the default bound; --size to choose)")
     echo_run_dir(run_dir)

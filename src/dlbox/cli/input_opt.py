@@ -1,4 +1,4 @@
-"""Options shared by the input-optimisation commands (visualize, dream, style transfer): one definition each."""
+"""Options shared by the commands that do not train (attack, visualize, dream, style transfer / apply): one definition each."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typer
 
 MODEL = typer.Option(..., "--model", help="a run directory, a dlbox model (cnn, resnet...) or torchvision:NAME (vgg16, vgg19, resnet50, googlenet, inception_v3)")
 WEIGHTS = typer.Option(None, help="torchvision models: a local weights FILE, or 'random' (runs offline; much lower-quality pictures). Default: ImageNet weights from the torch hub cache")
-DEVICE = typer.Option(None, help="cpu | cuda | auto (default auto)")
+ACCELERATOR = typer.Option(None, help="cpu | cuda | mps | auto (default: auto; attack and style apply: cpu)")
 
 STEPS = typer.Option(None, min=0, help="optimisation steps")
 LR = typer.Option(None, min=0.0, help="step size (learning rate)")
@@ -27,16 +27,7 @@ PROGRESS = typer.Option(None, "--progress/--no-progress", help="show a progress 
 NAME = typer.Option(None, help="run name (under runs/TASK/)")
 OUT = typer.Option(None, help="run directory (must not exist or be empty)")
 CONFIG = typer.Option(None, help="YAML config file")
-SET = typer.Option(None, "--set", help="config override, e.g. optimize.blur_sigma=1.0")
-
-
-def optimize_section(**values: Any) -> dict[str, Any]:
-    """The ``optimize`` overrides the user gave (None = not given)."""
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def given(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
+SET = typer.Option(None, "--set", help="config override key.path=value (repeatable), e.g. seed=3 or optimize.lr=0.1")
 
 
 def split_list(values: list[str] | None) -> list[str] | None:

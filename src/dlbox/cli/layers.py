@@ -25,25 +25,15 @@ def layers(
     from rich.console import Console
     from rich.table import Table
 
-    from dlbox.features.extractor import list_layers
-    from dlbox.features.sources import load_network
+    from dlbox.tasks.visualize.layers import model_layers
 
-    network = load_network(model, weights if weights else ("random" if not Path(model).is_dir() else None))
-    hw = (size, size) if size else network.default_size
-    rows = list_layers(network.model, network.in_channels, hw, network.aliases)
-    if leaves:
-        rows = [r for r in rows if r["leaf"] or r["alias"]]
-    table = Table(title=f"{network.spec}: {len(rows)} layers (input {network.in_channels}x{hw[0]}x{hw[1]})")
+    listing = model_layers(model, weights, size, leaves, out)
+    h, w = listing.size
+    table = Table(title=f"{listing.spec}: {len(listing.rows)} layers (input {listing.in_channels}x{h}x{w})")
     for col in ("name", "alias", "type", "output", "params"):
         table.add_column(col, justify="right" if col == "params" else "left")
-    for r in rows:
+    for r in listing.rows:
         table.add_row(r["name"], r["alias"], r["type"], "x".join(map(str, r["shape"])) or "-", f"{r['params']:,}")
     Console(width=max(120, Console().width)).print(table)
-    if out is not None:
-        from dlbox.optimize_input.run import finish_run
-        from dlbox.engine.rundir import new_run_dir, write_json
-
-        run_dir = new_run_dir("layers", None, out)
-        write_json(run_dir / "layers.json", rows)
-        finish_run(run_dir, {"model": network.describe(), "input": [network.in_channels, *hw], "layers": len(rows)})
-        echo_run_dir(run_dir)
+    if listing.run_dir is not None:
+        echo_run_dir(listing.run_dir)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dlbox.cli import input_opt as o
-from dlbox.cli.common import echo_run_dir, nested, user_errors
+from dlbox.cli.common import echo_run_dir, given, user_errors
 from dlbox.cli.training import run_training, training_command
 from dlbox.tasks.style.config import StyleTrainConfig
 
@@ -36,20 +36,20 @@ def transfer(
     init: Optional[str] = typer.Option(None, help="content | random"),
     steps: Optional[int] = o.STEPS, lr: Optional[float] = o.LR,
     optimizer: Optional[str] = typer.Option(None, help="lbfgs (default) | adam | sgd"),
-    tv: Optional[float] = o.TV, seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, device: Optional[str] = o.DEVICE,
+    tv: Optional[float] = o.TV, seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
     name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Gatys et al.: optimise an image for alpha L_content + beta L_style; writes it and the losses before and after."""
     import json
 
     from dlbox.config import resolve
-    from dlbox.style.gatys import TransferConfig, run_transfer
+    from dlbox.tasks.style.transfer import TransferConfig, run_transfer
 
-    direct = o.given(content=content, style=style, model=model, weights=weights, size=size, style_size=style_size, device=device,
-                     name=name, out=str(out) if out else None)
-    direct["gatys"] = o.given(content_layer=content_layer, style_layers=o.split_list(style_layers),
-                              style_weights=o.float_list(style_weights, "--style-weights"), alpha=alpha, beta=beta, init=init)
-    direct["gatys"]["optimize"] = o.optimize_section(steps=steps, lr=lr, optimizer=optimizer, tv=tv, seed=seed, progress=progress)
+    direct = given(content=content, style=style, model=model, weights=weights, size=size, style_size=style_size, accelerator=accelerator,
+                     name=name, out=str(out) if out else None,
+                     gatys=dict(content_layer=content_layer, style_layers=o.split_list(style_layers),
+                                style_weights=o.float_list(style_weights, "--style-weights"), alpha=alpha, beta=beta, init=init,
+                                optimize=dict(steps=steps, lr=lr, optimizer=optimizer, tv=tv, seed=seed, progress=progress)))
     run_dir = run_transfer(resolve(TransferConfig(), config, set_, **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     b, a = m["before"], m["after"]
@@ -110,12 +110,17 @@ def apply_(
     images: list[str] = typer.Argument(..., help="image files or sample:NAME"),
     run: Path = typer.Option(..., help="a finished `dlbox style train` run directory"),
     size: Optional[int] = typer.Option(None, min=8, help="resize so the longer side is this (default: keep each image's size)"),
+    accelerator: Optional[str] = o.ACCELERATOR,
     name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT,
 ) -> None:
     """Stylise images with a trained network: one forward pass each."""
-    from dlbox.style.apply import apply_style
+    import json
 
-    out_dir, rows = apply_style(run, images, out=out, max_side=size, name=name)
-    for row in rows:
+    from dlbox.config import resolve
+    from dlbox.tasks.style.apply import ApplyConfig, run_apply
+
+    direct = given(images=list(images), run=str(run), size=size, accelerator=accelerator, name=name, out=str(out) if out else None)
+    out_dir = run_apply(resolve(ApplyConfig(), None, None, **direct))
+    for row in json.loads((out_dir / "metrics.json").read_text())["outputs"]:
         typer.echo(f"{row['image']} -> {row['output']} ({'x'.join(map(str, row['size']))}, {row['seconds'] * 1000:.0f} ms)")
     echo_run_dir(out_dir)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import typer
 
-from dlbox.cli.common import parse_pairs
+from dlbox.cli.common import given, parse_pairs
 
 # name: (type, option declarations, help, config path whose default --help shows)
 _SHARED: dict[str, tuple[Any, tuple[str, ...], str, str | None]] = {
@@ -108,11 +108,6 @@ def shared_sections(common: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in out.items() if v}
     out.update(given(name=c["name"], out=str(c["out"]) if c["out"] else None, init=c["init"]))
     return out
-
-
-def given(**values: Any) -> dict[str, Any]:
-    """The options the user gave (not None), to lay over a config."""
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def run_training(train: Callable[..., Path], defaults: Any, common: dict[str, Any], **task_sections: Any) -> Path:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dlbox.cli import input_opt as o
-from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli.common import echo_run_dir, given, user_errors
 
 app = typer.Typer(help="Hidden-layer visualization: image ascent on channels, feature inversion.", no_args_is_help=True)
 
@@ -26,19 +26,20 @@ def channels(
     steps: Optional[int] = o.STEPS, lr: Optional[float] = o.LR, optimizer: Optional[str] = o.OPTIMIZER, param: Optional[str] = o.PARAM,
     jitter: Optional[int] = o.JITTER, scale: Optional[float] = o.SCALE, rotate: Optional[float] = o.ROTATE,
     l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, device: Optional[str] = o.DEVICE,
+    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
     name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Image ascent: synthesise the image that maximises each channel; compare with the best validation image."""
     import json
 
     from dlbox.config import resolve
-    from dlbox.visualize.ascent import ChannelsConfig, run_channels
+    from dlbox.tasks.visualize.channels import run_channels
+    from dlbox.tasks.visualize.config import ChannelsConfig
 
-    direct = o.given(model=model, layer=layer, channels=channels, target=target, size=size, val_data=val_data, weights=weights,
-                     device=device, name=name, out=str(out) if out else None)
-    direct["optimize"] = o.optimize_section(steps=steps, lr=lr, optimizer=optimizer, param=param, jitter=jitter, scale=scale, rotate=rotate,
-                                            l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress)
+    direct = given(model=model, layer=layer, channels=channels, target=target, size=size, val_data=val_data, weights=weights,
+                     accelerator=accelerator, name=name, out=str(out) if out else None,
+                     optimize=dict(steps=steps, lr=lr, optimizer=optimizer, param=param, jitter=jitter, scale=scale, rotate=rotate,
+                                   l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress))
     run_dir = run_channels(resolve(ChannelsConfig(), config, set_, **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     for row in m["units"]:
@@ -61,19 +62,20 @@ def invert(
     steps: Optional[int] = o.STEPS, lr: Optional[float] = o.LR, optimizer: Optional[str] = o.OPTIMIZER, param: Optional[str] = o.PARAM,
     jitter: Optional[int] = o.JITTER, scale: Optional[float] = o.SCALE, rotate: Optional[float] = o.ROTATE,
     l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, device: Optional[str] = o.DEVICE,
+    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
     name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Feature inversion: reconstruct IMAGE from its representation at each layer."""
     import json
 
     from dlbox.config import resolve
-    from dlbox.visualize.inversion import InvertConfig, run_invert
+    from dlbox.tasks.visualize.config import InvertConfig
+    from dlbox.tasks.visualize.invert import run_invert
 
-    direct = o.given(image=image, model=model, layers=o.split_list(layers), size=size, weights=weights, device=device,
-                     name=name, out=str(out) if out else None)
-    direct["optimize"] = o.optimize_section(steps=steps, lr=lr, optimizer=optimizer, param=param, jitter=jitter, scale=scale, rotate=rotate,
-                                            l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress)
+    direct = given(image=image, model=model, layers=o.split_list(layers), size=size, weights=weights, accelerator=accelerator,
+                     name=name, out=str(out) if out else None,
+                     optimize=dict(steps=steps, lr=lr, optimizer=optimizer, param=param, jitter=jitter, scale=scale, rotate=rotate,
+                                   l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress))
     run_dir = run_invert(resolve(InvertConfig(), config, set_, **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     for row in m["layers"]:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -64,6 +64,18 @@ class DreamResult:
     layers: list[str]
     target: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OctaveDone:
+    """What one octave of :func:`deep_dream` did (passed to its ``on_octave`` callback)."""
+
+    index: int  # 0 = the smallest octave
+    count: int
+    size: tuple[int, int]  # (H, W) of this octave
+    steps: int
+    objective: float  # the target objective at the octave's last step
+    seconds: float
 
 
 def resolve_class(network: Network, class_: str | int) -> int:
@@ -126,8 +138,12 @@ def octave_sizes(h: int, w: int, octaves: int, scale: float, min_side: int) -> l
     return sizes
 
 
-def deep_dream(network: Network, image: torch.Tensor, cfg: DreamConfig, guide: torch.Tensor | None = None) -> DreamResult:
-    """Dream on ``image`` ``(C, H, W)`` in [0, 1]; returns an image of the same size."""
+def deep_dream(network: Network, image: torch.Tensor, cfg: DreamConfig, guide: torch.Tensor | None = None,
+               on_octave: Callable[[OctaveDone], None] | None = None) -> DreamResult:
+    """Dream on ``image`` ``(C, H, W)`` in [0, 1]; returns an image of the same size.
+
+    ``on_octave`` is called after each octave (smallest first), e.g. to report progress.
+    """
     if cfg.target not in TARGETS:
         raise ValueError(f"unknown target {cfg.target!r}; valid: {', '.join(TARGETS)}")
     layers = list(cfg.layers) or [default_layer(network)]
@@ -200,66 +216,15 @@ def deep_dream(network: Network, image: torch.Tensor, cfg: DreamConfig, guide: t
         param = PixelParam((octave + detail).clamp(0, 1), clamp=cfg.optimize.clamp)
         # jitter of at most an eighth of the octave: a 4-pixel shift would scramble an 8-pixel image
         opt = dataclasses.replace(cfg.optimize, jitter=min(cfg.optimize.jitter, min(octave.shape[-2:]) // 8), seed=cfg.optimize.seed + i)
-        result: OptimizeResult = optimize_image(objective, param, opt, description=f"octave {i + 1}/{len(pyramid)}")
+        oh, ow = octave.shape[-2:]
+        result: OptimizeResult = optimize_image(objective, param, opt, description=f"octave {i + 1}/{len(pyramid)} {oh}x{ow}")
         history += [{"octave": float(i), **row} for row in result.history]
         seconds += result.seconds
+        if on_octave is not None:
+            on_octave(OctaveDone(i, len(pyramid), (oh, ow), result.steps, result.final.get("objective", float("nan")), result.seconds))
         x = result.image
         detail = x - octave
     with torch.no_grad():
         after = float(score(x))
     out = _resize(x, (h, w)).clamp(0, 1)[0].cpu()
     return DreamResult(out, before, after, sizes, history, seconds, layers, cfg.target, {"work_size": list(work_hw), "min_side": min_side})
-
-
-# --------------------------------------------------------------------------- the command
-
-
-@dataclass
-class DreamRunConfig:
-    """``dlbox dream``."""
-
-    name: str | None = None
-    out: str | None = None
-    image: str = "sample:coffee"
-    model: str = ""
-    weights: str | None = None
-    guide: str | None = None  # an image whose features are amplified (target layer)
-    size: int | None = None  # longer side to work at (default: the image's own size)
-    device: str = "auto"
-    dream: DreamConfig = field(default_factory=DreamConfig)
-
-
-def run_dream(cfg: DreamRunConfig) -> Path:
-    from dlbox.data.samples import image_label, load_image
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.images import save_gallery, save_png
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.optimize_input.run import check_out, finish_run, resolve_device, start_run
-
-    network = load_network(cfg.model, cfg.weights, device=resolve_device(cfg.device))
-    check_out(cfg.out)
-    validate_config(cfg.dream.optimize)
-    for layer in cfg.dream.layers:
-        network.resolve(layer)
-    if cfg.dream.target == "class" and cfg.dream.class_ is not None:
-        resolve_class(network, cfg.dream.class_)
-    image = load_image(cfg.image, network.in_channels, max_side=cfg.size)
-    guide = load_image(cfg.guide, network.in_channels, max_side=cfg.size or max(image.shape[-2:])) if cfg.guide else None
-    res = deep_dream(network, image, cfg.dream, guide)
-    run_dir = start_run("dream", cfg, cfg.name, cfg.out)
-    save_png(image, run_dir / "input.png")
-    save_png(res.image, run_dir / "dream.png")
-    shown, titles = [image, res.image], [image_label(cfg.image), f"dream ({res.before:.3g} -> {res.after:.3g})"]
-    if guide is not None:
-        shown.insert(1, guide)
-        titles.insert(1, f"guide {image_label(cfg.guide)}")
-    save_gallery(shown, titles, run_dir / "comparison.png", cols=len(shown))
-    metrics = {
-        "model": network.describe(), "image": cfg.image, "guide": cfg.guide, "layers": res.layers, "target": cfg.dream.target,
-        "input_size": list(image.shape[-2:]), "output_size": list(res.image.shape[-2:]),
-        "objective_before": res.before, "objective_after": res.after,
-        "objective_ratio": res.after / res.before if res.before else None,
-        "octave_sizes": [list(s) for s in res.octave_sizes], **res.extra,
-        "steps_per_octave": cfg.dream.optimize.steps, "seconds": round(res.seconds, 3),
-    }
-    return finish_run(run_dir, metrics)

@@ -182,6 +182,7 @@ class _Progress:
     def __init__(self, enabled: bool, description: str, total: int):
         self.bar: Any = None
         self.last = 0.0
+        self.latest: tuple[int, float] | None = None
         if not enabled or total == 0:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -193,16 +194,19 @@ class _Progress:
         self.bar.start()
         self.task = self.bar.add_task(description, total=total, info="")
 
-    def update(self, step: int, loss: float) -> None:
+    def update(self, step: int, loss: float, force: bool = False) -> None:
         if self.bar is None:
             return
+        self.latest = (step, loss)
         now = time.monotonic()
-        if now - self.last < 0.25:
+        if now - self.last < 0.25 and not force:
             return
         self.last = now
         self.bar.update(self.task, completed=step, info=f"loss {loss:.4g}")
 
     def stop(self) -> None:
         if self.bar is not None:
+            if self.latest is not None:  # the last step, even if it came within the refresh interval
+                self.update(*self.latest, force=True)
             self.bar.stop()
             self.bar = None

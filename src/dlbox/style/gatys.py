@@ -16,7 +16,6 @@ uses the raw losses, as in the notes' formula. The reported losses are raw.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
@@ -103,54 +102,3 @@ def style_transfer(network: Network, content: torch.Tensor, style: torch.Tensor,
     result = optimize_image(objective, param, cfg.optimize, description="style transfer")
     after = losses_of(result.image)
     return GatysResult(result.image[0].cpu(), before, after, reference, content_layer, style_layers, result)
-
-
-# --------------------------------------------------------------------------- the command
-
-
-@dataclass
-class TransferConfig:
-    """``dlbox style transfer``."""
-
-    name: str | None = None
-    out: str | None = None
-    content: str = "sample:astronaut"
-    style: str = "sample:gravel"
-    model: str = "vgg19"
-    weights: str | None = None
-    size: int = 256  # longer side of the content image (and of the result)
-    style_size: int | None = None  # longer side of the style image (default: size)
-    device: str = "auto"
-    gatys: GatysConfig = field(default_factory=GatysConfig)
-
-
-def run_transfer(cfg: TransferConfig) -> Path:
-    from dlbox.data.samples import image_label, load_image
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.images import save_gallery, save_png
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.optimize_input.run import check_out, finish_run, resolve_device, start_run
-
-    network = load_network(cfg.model, cfg.weights, device=resolve_device(cfg.device))
-    check_out(cfg.out)
-    validate_config(cfg.gatys.optimize)
-    for layer in [*([cfg.gatys.content_layer] if cfg.gatys.content_layer else []), *cfg.gatys.style_layers]:
-        network.resolve(layer)
-    content = load_image(cfg.content, network.in_channels, max_side=cfg.size)
-    style = load_image(cfg.style, network.in_channels, max_side=cfg.style_size or cfg.size)
-    res = style_transfer(network, content, style, cfg.gatys)
-    run_dir = start_run("style-transfer", cfg, cfg.name, cfg.out)
-    save_png(content, run_dir / "content.png")
-    save_png(style, run_dir / "style.png")
-    save_png(res.image, run_dir / "stylised.png")
-    save_gallery([content, style, res.image], [image_label(cfg.content), image_label(cfg.style), "stylised"], run_dir / "gallery.png", cols=3)
-    metrics = {
-        "model": network.describe(), "content": cfg.content, "style": cfg.style, "size": list(content.shape[-2:]),
-        "content_layer": res.content_layer, "style_layers": res.style_layers, "alpha": cfg.gatys.alpha, "beta": cfg.gatys.beta,
-        "init": cfg.gatys.init, "optimizer": cfg.gatys.optimize.optimizer,
-        "before": res.before, "after": res.after, "noise_reference": res.reference,
-        "style_reduction": res.before["style"] / res.after["style"] if res.after["style"] > 0 else None,
-        "steps": res.optimize.steps, "seconds": round(res.optimize.seconds, 3),
-        "seconds_per_step": round(res.optimize.seconds / max(1, res.optimize.steps), 4),
-    }
-    return finish_run(run_dir, metrics)

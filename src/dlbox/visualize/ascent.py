@@ -16,7 +16,6 @@ dense layer), ``neuron`` = the single unit at the centre of the map, ``layer``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -182,96 +181,3 @@ def _validation_max(extractor: Any, layer: str, target: str, units: list[int], i
         best = s if best is None else torch.cat([best, s])
     values, idx = best.max(0)  # type: ignore[union-attr]
     return values.tolist(), idx.tolist()
-
-
-# --------------------------------------------------------------------------- the command
-
-
-def ascent_optimize_defaults() -> OptimizeConfig:
-    return OptimizeConfig(steps=200, optimizer="adam", lr=0.05, log_every=20)
-
-
-@dataclass
-class ChannelsConfig:
-    """``dlbox visualize channels``."""
-
-    name: str | None = None
-    out: str | None = None
-    model: str = ""  # run dir | dlbox model | torchvision:NAME
-    weights: str | None = None  # torchvision: FILE or "random"
-    layer: str = ""
-    channels: str | None = None  # "0-15", "0,3,7"; default the first 16
-    target: str = "channel"  # channel | neuron | layer
-    size: int | None = None  # side of the synthesised images (default: the model's input size)
-    val_data: str | None = None  # digits | shapes | folder:PATH | none (default: a run's own validation split)
-    device: str = "auto"
-    optimize: OptimizeConfig = field(default_factory=ascent_optimize_defaults)
-
-
-def validation_images(network: Network, val_data: str | None) -> tuple[torch.Tensor | None, str | None]:
-    """Validation images to compare against: ``val_data``, or the run's own validation split."""
-    from dlbox.config import ClassifyConfig, DataConfig, from_dict, load_yaml
-    from dlbox.data import load_dataset
-
-    if val_data == "none":
-        return None, None
-    if val_data is None:
-        cfg_path = network.run_dir / "config.yaml" if network.run_dir else None
-        if cfg_path is None or not cfg_path.is_file():
-            return None, None
-        try:
-            data_cfg = from_dict(ClassifyConfig, load_yaml(cfg_path)).data
-        except ValueError:  # not a classification run
-            return None, None
-    else:
-        size = network.image_size[0] if network.image_size else None
-        data_cfg = DataConfig(name=val_data, image_size=size)
-    bundle = load_dataset(data_cfg)
-    if not isinstance(bundle.val, dict):
-        raise ValueError(f"validation data {data_cfg.name!r} is too large to hold in memory")
-    images = bundle.val["image"]
-    if images.shape[1] != network.in_channels:
-        raise ValueError(f"validation data {data_cfg.name!r} has {images.shape[1]}-channel images; {network.spec} takes {network.in_channels}")
-    if network.image_size is not None and tuple(images.shape[-2:]) != tuple(network.image_size):
-        import torch.nn.functional as F
-
-        images = F.interpolate(images, size=network.image_size, mode="bilinear", align_corners=False).clamp(0, 1)
-    return images, data_cfg.name
-
-
-def run_channels(cfg: ChannelsConfig) -> Path:
-    """Synthesise one image per channel, compare with the validation images, write a run directory."""
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.images import save_gallery
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.optimize_input.run import check_out, finish_run, resolve_device, square, start_run
-
-    network = load_network(cfg.model, cfg.weights, device=resolve_device(cfg.device))
-    check_out(cfg.out)
-    validate_config(cfg.optimize)
-    if not cfg.layer:
-        raise ValueError(f"name a layer with --layer; `dlbox layers {cfg.model}` lists them")
-    network.resolve(cfg.layer)
-    size = square(network, cfg.size)
-    units = [0] if cfg.target == "layer" else parse_indices(cfg.channels, layer_width(network, cfg.layer, size))
-    val, val_name = validation_images(network, cfg.val_data)
-    res = image_ascent(network, cfg.layer, units, cfg.target, cfg.optimize, size, val)
-    run_dir = start_run("visualize-channels", cfg, cfg.name, cfg.out)
-    label = "layer" if cfg.target == "layer" else ("neuron" if cfg.target == "neuron" else "ch")
-    titles = [f"{label} {u}: {r:.3g}" + (f"\nval max {v:.3g}" if res.val_max else "") for u, r, v in zip(units, res.reached, res.val_max or [0.0] * len(units))]
-    save_gallery(list(res.images), titles, run_dir / "channels.png")
-    if res.val_images is not None:
-        save_gallery(list(res.val_images), [f"{label} {u}: {v:.3g}" for u, v in zip(units, res.val_max or [])], run_dir / "val_top.png")
-    beats = res.beats_validation
-    rows = [
-        {"unit": u, "start": s, "reached": r, **({"val_max": v, "val_index": i, "beats_val": b} if beats else {})}
-        for u, s, r, v, i, b in zip(units, res.start, res.reached, res.val_max or units, res.val_argmax or units, beats or units)
-    ]
-    metrics = {
-        "model": network.describe(), "layer": cfg.layer, "target": cfg.target, "size": list(size),
-        "units": rows, "val_data": val_name, "val_images": None if val is None else len(val),
-        "fraction_beating_val": None if beats is None else sum(beats) / len(beats),
-        "mean_reached": sum(res.reached) / len(res.reached), "mean_start": sum(res.start) / len(res.start),
-        "steps": res.optimize.steps, "seconds": round(res.optimize.seconds, 3),
-    }
-    return finish_run(run_dir, metrics)

@@ -90,7 +90,7 @@ def seconds_per_image(net: nn.Module, size: int = 256, repeats: int = 3) -> floa
 def _finish(run: Run) -> dict[str, Any]:
     """``style.png``, a gallery of stylised validation images, the per-image speed and the loss figures."""
     from dlbox.engine.run import unwrap
-    from dlbox.optimize_input.images import save_gallery, save_png
+    from dlbox.tasks.input_run import save_gallery, save_png
 
     net = unwrap(run.eval_model).eval()
     style, val_images = run.extras["style"], run.bundle.val["image"]

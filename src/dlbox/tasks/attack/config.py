@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-METHODS = ("fgsm", "ifgsm", "pgd", "evolution")
-DEFAULT_STEPS = {"ifgsm": 10, "pgd": 40}
+from dlbox.attacks.dispatch import check_method, check_settings
+from dlbox.attacks.norms import check_eps, check_norm
 
 
 @dataclass
@@ -33,4 +34,24 @@ class AttackConfig:
     batch_size: int = 512  # images attacked together
     seed: int = 0
     gallery: int = 8  # images shown in gallery.png
-    device: str = "cpu"  # cpu | cuda | auto
+    accelerator: str = "cpu"  # cpu | cuda | mps | auto
+
+
+def attack_options(cfg: AttackConfig) -> dict[str, Any]:
+    """The keyword arguments of :func:`dlbox.attacks.attack` that ``cfg`` sets (all but eps and target)."""
+    keys = ("method", "norm", "steps", "step_size", "random_start", "restarts", "population", "offspring", "sigma",
+            "max_queries", "batch_size", "seed")
+    return {k: getattr(cfg, k) for k in keys}
+
+
+def check_config(cfg: AttackConfig, image_shape: tuple[int, ...]) -> None:
+    """Every user-set value of ``cfg`` that can be checked before attacking; clear errors otherwise."""
+    check_method(cfg.method)
+    check_norm(cfg.norm)
+    if not cfg.eps:
+        raise ValueError("give at least one epsilon")
+    for eps in cfg.eps:
+        check_eps(eps, cfg.norm, image_shape)
+    if cfg.n is not None and cfg.n < 1:
+        raise ValueError(f"--n must be at least 1, got {cfg.n}")
+    check_settings(cfg.steps, cfg.restarts, cfg.population, cfg.offspring, cfg.max_queries, cfg.batch_size)
