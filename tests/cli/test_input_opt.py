@@ -1,6 +1,7 @@
 """``given``: unset options (None) vanish at any depth; every other value, falsy or not, stays."""
 
-from dlbox.cli.input_opt import given, split_list
+from dlbox.cli.common import given
+from dlbox.cli.input_opt import split_list
 
 
 def test_given_drops_none_at_any_depth_and_keeps_falsy_values():

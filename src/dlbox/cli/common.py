@@ -60,3 +60,6 @@ def given(**values: Any) -> dict[str, Any]:
 def echo_run_dir(path: Any) -> None:
     typer.echo(f"run directory: {path}")
     sys.stdout.flush()
+
+
+nested = given  # transitional alias; removed once every command uses the shared training options
