@@ -117,6 +117,10 @@ def test_config_errors(classifier_run):
     cfg.autoencode.anomaly.threshold_quantile = 1.5
     with pytest.raises(ValueError, match="threshold_quantile"):
         check_config(RECIPE, cfg)
+    cfg = _mode("anomaly")
+    cfg.data.val_fraction = 0.0
+    with pytest.raises(ValueError, match="data.val_fraction must be above 0"):
+        check_config(RECIPE, cfg)
     cfg = AutoencodeConfig()
     cfg.train.monitor = "val_acc"  # a classifier's metric: autoencoders have none
     with pytest.raises(ValueError, match="val_loss, val_psnr"):

@@ -49,6 +49,8 @@ def _check(cfg: AutoencodeConfig) -> None:
         raise ValueError("--clip-noise (autoencode.clip_noise) clamps noisy inputs; it needs --noise above 0")
     if not 0 < opts.anomaly.threshold_quantile < 1:
         raise ValueError(f"--threshold-quantile (autoencode.anomaly.threshold_quantile) must lie in (0, 1), got {opts.anomaly.threshold_quantile}")
+    if opts.mode == "anomaly" and cfg.data.val_fraction <= 0:
+        raise ValueError("anomaly detection chooses its threshold on held-out normal images: data.val_fraction must be above 0")
     if opts.grid < 2:
         raise ValueError(f"--grid (autoencode.grid) must be at least 2, got {opts.grid}")
     if opts.show < 0:
