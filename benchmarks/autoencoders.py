@@ -25,7 +25,7 @@ ADVERSARIAL = [("fgsm", 0.1), ("pgd", 0.1), ("pgd", 0.2), ("pgd", 0.3), ("evolut
 
 
 def _cfg(mode: str, out: Path, seed: int = 0, **data):
-    from dlbox.autoencoders.config import default_config
+    from dlbox.tasks.autoencode.config import default_config
 
     cfg = default_config(mode)
     cfg.out = str(out)
@@ -51,10 +51,11 @@ def _digits_cnn(out: Path) -> Path:
 def main() -> None:
     import torch
 
-    from dlbox.autoencoders.anomaly import adversarial_examples, detection_metrics, choose_threshold
-    from dlbox.autoencoders.config import AnomalyConfig
+    from dlbox.autoencoders.anomaly import choose_threshold, detection_metrics, normal_class_indices
     from dlbox.autoencoders.metrics import reconstruction_error
-    from dlbox.autoencoders.train import prepare_data, train
+    from dlbox.tasks.autoencode.adversarial import adversarial_examples
+    from dlbox.tasks.autoencode.config import AttackOptions
+    from dlbox.tasks.autoencode.train import RECIPE, train
     from dlbox.model_io import load_model
 
     parser = argparse.ArgumentParser()
@@ -77,7 +78,7 @@ def main() -> None:
         summary["anomaly"] = []
         for seed in args.seeds:
             cfg = _cfg("anomaly", args.out / f"anomaly-s{seed}-{stamp}", seed)
-            cfg.anomaly.classifier = str(clf)
+            cfg.autoencode.anomaly.attack.run = str(clf)
             t = time.perf_counter()
             run = train(cfg)
             m = json.loads((run / "metrics.json").read_text())
@@ -88,18 +89,19 @@ def main() -> None:
                 f"{m['false_alarm_rate']:.3f}; training {m['train_time_s']:.1f} s")
             # Adversarial examples of normal test digits at several budgets, scored by the same autoencoder.
             ae = load_model(run)
-            bundle, normal = prepare_data(cfg)
+            bundle = RECIPE.load_data(cfg)  # train and val: the normal classes only
+            normal = normal_class_indices(cfg.autoencode.anomaly.normal, bundle.class_names)
             test = bundle.test
             is_n = torch.isin(test["label"], torch.tensor(normal))
             err_n = reconstruction_error(ae, test["image"][is_n])
-            threshold = choose_threshold(reconstruction_error(ae, bundle.val["image"]), cfg.anomaly.threshold_quantile)
+            threshold = choose_threshold(reconstruction_error(ae, bundle.val["image"]), cfg.autoencode.anomaly.threshold_quantile)
             for method, eps in ADVERSARIAL:
-                acfg = AnomalyConfig(classifier=str(clf), attack_method=method, attack_eps=eps, attack_target="none" if method == "evolution" else "random")
-                adv, ok, info = adversarial_examples(clf, test["image"][is_n], test["label"][is_n], acfg, seed)
+                acfg = AttackOptions(run=str(clf), method=method, eps=eps, target="none" if method == "evolution" else "random")
+                adv, ok, info = adversarial_examples(acfg, test["image"][is_n], test["label"][is_n], seed)
                 det = detection_metrics(err_n, reconstruction_error(ae, adv[ok]), threshold)
-                row["adversarial"].append({"method": method, "eps": eps, "target": acfg.attack_target, "attack_success": info["success_rate"],
+                row["adversarial"].append({"method": method, "eps": eps, "target": acfg.target, "attack_success": info["success_rate"],
                                            "n": det["n_anomalous"], "roc_auc": det["roc_auc"], "detection_rate": det["detection_rate"]})
-                log(f"  adversarial {method} eps {eps} ({acfg.attack_target}): attack success {100 * info['success_rate']:.1f}%, "
+                log(f"  adversarial {method} eps {eps} ({acfg.target}): attack success {100 * info['success_rate']:.1f}%, "
                     f"ROC-AUC {det['roc_auc']:.4f}, detection {det['detection_rate']:.3f}")
             summary["anomaly"].append(row)
 
@@ -122,7 +124,7 @@ def main() -> None:
     if args.shapes:
         shapes = {"name": "shapes", "image_size": 32, "num_samples": 1500}
         cfg = _cfg("anomaly", args.out / f"shapes-anomaly-{stamp}", **shapes)
-        cfg.anomaly.normal = ["circle", "square"]
+        cfg.autoencode.anomaly.normal = ["circle", "square"]
         run = train(cfg)
         m = json.loads((run / "metrics.json").read_text())
         summary["shapes_anomaly"] = {k: m[k] for k in ("normal_classes", "anomalous_classes", "roc_auc", "detection_rate", "false_alarm_rate", "train_time_s")}

@@ -1,16 +1,14 @@
-"""Autoencoders and the data manifold (notes 3.10.2, 3.10.3).
+"""Autoencoders and the data manifold (notes 3.10.2, 3.10.3): pure functions on tensors and modules.
 
-- :mod:`~dlbox.autoencoders.train`: training through the shared loop, one run directory per mode.
+- :mod:`~dlbox.autoencoders.metrics`: PSNR, per-image MSE, noise, reconstructions and codes.
 - :mod:`~dlbox.autoencoders.denoise`: denoising, PSNR before and after.
-- :mod:`~dlbox.autoencoders.anomaly`: anomaly detection by reconstruction error (ROC-AUC, thresholds).
+- :mod:`~dlbox.autoencoders.anomaly`: normal classes, thresholds, ROC-AUC and detection rates.
 - :mod:`~dlbox.autoencoders.manifold`: a 2-D map of the code and a grid of decodings.
-- :mod:`~dlbox.autoencoders.metrics`: PSNR, per-image MSE, noise.
 
-The model is ``conv_autoencoder`` in :mod:`dlbox.models.autoencoder`.
+The model is ``conv_autoencoder`` in :mod:`dlbox.models.autoencoder`; training runs, reports and
+figures (``dlbox autoencode``) are in :mod:`dlbox.tasks.autoencode`.
 """
 
-import dlbox.models.autoencoder  # noqa: F401  registers conv_autoencoder
-from dlbox.autoencoders.config import AnomalyConfig, AutoencodeConfig
 from dlbox.autoencoders.metrics import add_noise, mse_per_image, psnr, reconstruction_error
 
-__all__ = ["AnomalyConfig", "AutoencodeConfig", "add_noise", "mse_per_image", "psnr", "reconstruction_error"]
+__all__ = ["add_noise", "mse_per_image", "psnr", "reconstruction_error"]

@@ -1,6 +1,8 @@
 """``dlbox autoencode train|denoise|anomaly|manifold``: convolutional autoencoders (notes 3.10.2, 3.10.3).
 
-Registered in ``cli/main.py`` as ``app.add_typer(autoencode.app, name="autoencode")``.
+Registered in ``cli/main.py`` as ``app.add_typer(autoencode.app, name="autoencode")``. The training
+options every command shares come from :func:`dlbox.cli.training.training_command`; each command adds
+its own (``--noise``, ``--normal``, ``--grid``, ...) to the ``autoencode`` config section.
 """
 
 from __future__ import annotations
@@ -10,62 +12,50 @@ from typing import Any, Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, nested, parse_pairs, user_errors
+from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli.training import run_training, training_command
+from dlbox.tasks.autoencode.config import default_config
 
 app = typer.Typer(help="Autoencoders: reconstruction, denoising, anomaly detection, the data manifold.", no_args_is_help=True)
 
-# Options every mode shares, declared once and passed through ``_run``.
-DATA = typer.Option(None, help="digits | shapes | folder:PATH (default digits)")
-MODEL_ARG = typer.Option(None, "--model-arg", help="model keyword, e.g. channels=[32,64] or convs_per_stage=2")
-LATENT = typer.Option(None, min=1, help="size of the bottleneck code")
-EPOCHS = typer.Option(None, min=1)
-MAX_TIME = typer.Option(None, min=0.0, help="wall-clock training budget in seconds")
-BATCH = typer.Option(None, min=1)
-LR = typer.Option(None, min=0.0)
-SEED = typer.Option(None)
-IMAGE_SIZE = typer.Option(None, min=1, help="resize images to this square size")
-ACCEL = typer.Option(None, help="cpu | cuda | mps | auto")
-PROGRESS = typer.Option(None, "--progress/--no-progress")
-NAME = typer.Option(None, help="run name under runs/autoencode/")
-OUT = typer.Option(None, help="run directory (must not exist or be empty)")
-CONFIG = typer.Option(None, help="YAML config file")
-SET = typer.Option(None, "--set", help="config override, e.g. anomaly.threshold_quantile=0.99")
+# Shared options for config fields autoencoders do not use (tasks.autoencode.train.UNUSED).
+HIDDEN = ("init", "backbone_lr_mult", "augment")
+LATENT = typer.Option(None, min=1, help="size of the bottleneck code (model.kwargs.latent_dim)")
 
 
-def _run(mode: str, common: dict[str, Any], extra: dict[str, Any]) -> None:
-    from dlbox.autoencoders.config import default_config
-    from dlbox.autoencoders.train import train as run_train
-    from dlbox.config import resolve
+def _run(mode: str, common: dict[str, Any], latent_dim: int | None, section: dict[str, Any]) -> None:
+    import json
 
-    model_kwargs = parse_pairs(common["model_arg"], "--model-arg")
-    if common["latent_dim"] is not None:
-        model_kwargs["latent_dim"] = common["latent_dim"]
-    direct = nested(
-        data={"name": common["data"], "image_size": common["image_size"]},
-        optim={"lr": common["lr"]},
-        train={"epochs": common["epochs"], "max_time": common["max_time"], "batch_size": common["batch_size"],
-               "seed": common["seed"], "progress": common["progress"]},
-        fabric={"accelerator": common["accelerator"]},
-    )
-    if model_kwargs:
-        direct["model"] = {"kwargs": model_kwargs}
-    direct.update({k: v for k, v in {"name": common["name"], "out": str(common["out"]) if common["out"] else None}.items() if v is not None})
-    for key, value in extra.items():
-        if isinstance(value, dict):
-            value = {k: v for k, v in value.items() if v is not None}
-            if value:
-                direct[key] = value
-        elif value is not None:
-            direct[key] = value
-    cfg = resolve(default_config(mode), common["config"], common["set_"], **direct)
-    run_dir = run_train(cfg)
+    from dlbox.tasks.autoencode.train import train as train_autoencoder
+
+    defaults = default_config(mode)
+    if latent_dim is not None:
+        common["model_arg"] = [*(common["model_arg"] or []), f"latent_dim={latent_dim}"]
+    if common["model_arg"]:
+        # The mode's default model kwargs, spelled out, so the same command with --resume asks for the same
+        # model.kwargs (engine.run.resume_config compares kwargs whole, while config.merge merges them key by key).
+        common["model_arg"] = [*(f"{k}={json.dumps(v)}" for k, v in defaults.model.kwargs.items()), *common["model_arg"]]
+    run_dir = run_training(train_autoencoder, defaults, common, autoencode=_given({"mode": mode, **section}))
     _print_summary(run_dir)
-    echo_run_dir(run_dir)
+
+
+def _given(tree: dict[str, Any]) -> dict[str, Any]:
+    """``tree`` without the options the user left out (None) and the sections left empty."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            value = _given(value) or None
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def _print_summary(run_dir: Path) -> None:
     import json
+    import os
 
+    if os.environ.get("RANK", "0") != "0":  # torchrun / fabric run: every process runs this CLI; rank 0 reports
+        return
     m = json.loads((run_dir / "metrics.json").read_text())
     mode = m["mode"]
     if mode == "denoise":
@@ -84,74 +74,62 @@ def _print_summary(run_dir: Path) -> None:
     else:
         typer.echo(f"test reconstruction: MSE {m['test_mse']:.5f}, PSNR {m['test_psnr']:.2f} dB")
     typer.echo(f"{m['epochs']} epochs, {m['train_time_s']:.1f} s training, stopped by {m['stopped_by']}")
+    echo_run_dir(run_dir)
 
 
 @app.command()
 @user_errors
-def train(
-    data: Optional[str] = DATA, model_arg: Optional[list[str]] = MODEL_ARG, latent_dim: Optional[int] = LATENT,
-    epochs: Optional[int] = EPOCHS, max_time: Optional[float] = MAX_TIME, batch_size: Optional[int] = BATCH,
-    lr: Optional[float] = LR, seed: Optional[int] = SEED, image_size: Optional[int] = IMAGE_SIZE,
-    accelerator: Optional[str] = ACCEL, progress: Optional[bool] = PROGRESS, name: Optional[str] = NAME,
-    out: Optional[Path] = OUT, config: Optional[Path] = CONFIG, set_: Optional[list[str]] = SET,
-) -> None:
+@training_command(default_config("train"), hide=HIDDEN)
+def train(common: dict, latent_dim: Optional[int] = LATENT) -> None:
     """Train a convolutional autoencoder on all classes; report test reconstruction error and PSNR."""
-    _run("train", locals(), {})
+    _run("train", common, latent_dim, {})
 
 
 @app.command()
 @user_errors
+@training_command(default_config("denoise"), hide=HIDDEN)
 def denoise(
-    noise: Optional[float] = typer.Option(None, min=0.0, help="Gaussian noise sigma on the inputs (default 0.3)"),
+    common: dict,
+    noise: Optional[float] = typer.Option(None, min=0.0, help="Gaussian noise sigma on the inputs (default: 0.3)"),
     clip_noise: Optional[bool] = typer.Option(None, "--clip-noise/--no-clip-noise", help="clamp noisy images to [0, 1]"),
-    data: Optional[str] = DATA, model_arg: Optional[list[str]] = MODEL_ARG, latent_dim: Optional[int] = LATENT,
-    epochs: Optional[int] = EPOCHS, max_time: Optional[float] = MAX_TIME, batch_size: Optional[int] = BATCH,
-    lr: Optional[float] = LR, seed: Optional[int] = SEED, image_size: Optional[int] = IMAGE_SIZE,
-    accelerator: Optional[str] = ACCEL, progress: Optional[bool] = PROGRESS, name: Optional[str] = NAME,
-    out: Optional[Path] = OUT, config: Optional[Path] = CONFIG, set_: Optional[list[str]] = SET,
+    latent_dim: Optional[int] = LATENT,
 ) -> None:
     """Denoising autoencoder: noisy input, clean target; PSNR before and after on held-out images."""
-    args = locals()
-    _run("denoise", args, {"noise": args.pop("noise"), "clip_noise": args.pop("clip_noise")})
+    _run("denoise", common, latent_dim, {"noise": noise, "clip_noise": clip_noise})
 
 
 @app.command()
 @user_errors
+@training_command(default_config("anomaly"), hide=HIDDEN)
 def anomaly(
+    common: dict,
     normal: Optional[str] = typer.Option(None, help="normal classes, comma-separated names or indices (default: first half), e.g. 0,1,2,3,4"),
-    threshold_quantile: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="threshold = this quantile of held-out normal errors (default 0.95)"),
-    classifier: Optional[Path] = typer.Option(None, help="a classify run: also score adversarial examples against it"),
-    attack_method: Optional[str] = typer.Option(None, help="fgsm | ifgsm | pgd | evolution (default pgd)"),
-    attack_eps: Optional[float] = typer.Option(None, help="attack budget (default 0.3)"),
-    attack_norm: Optional[str] = typer.Option(None, help="linf | l2"),
-    attack_target: Optional[str] = typer.Option(None, help="none | random | CLASS (default random)"),
-    data: Optional[str] = DATA, model_arg: Optional[list[str]] = MODEL_ARG, latent_dim: Optional[int] = LATENT,
-    epochs: Optional[int] = EPOCHS, max_time: Optional[float] = MAX_TIME, batch_size: Optional[int] = BATCH,
-    lr: Optional[float] = LR, seed: Optional[int] = SEED, image_size: Optional[int] = IMAGE_SIZE,
-    accelerator: Optional[str] = ACCEL, progress: Optional[bool] = PROGRESS, name: Optional[str] = NAME,
-    out: Optional[Path] = OUT, config: Optional[Path] = CONFIG, set_: Optional[list[str]] = SET,
+    threshold_quantile: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="threshold = this quantile of held-out normal errors (default: 0.95)"),
+    attack_run: Optional[Path] = typer.Option(None, help="a classify run: also score adversarial examples of normal test images against it"),
+    attack_method: Optional[str] = typer.Option(None, help="fgsm | ifgsm | pgd | evolution (default: pgd)"),
+    attack_eps: Optional[float] = typer.Option(None, help="attack budget (default: 0.3)"),
+    attack_norm: Optional[str] = typer.Option(None, help="linf | l2 (default: linf)"),
+    attack_target: Optional[str] = typer.Option(None, help="none | random | CLASS (default: random)"),
+    latent_dim: Optional[int] = LATENT,
 ) -> None:
     """Anomaly detection by reconstruction error: train on the normal classes; ROC-AUC on held-out images."""
-    args = locals()
+    attack = {"run": str(attack_run) if attack_run else None, "method": attack_method, "eps": attack_eps,
+              "norm": attack_norm, "target": attack_target}
     section = {
         "normal": [c.strip() for c in normal.split(",") if c.strip()] if normal else None,
         "threshold_quantile": threshold_quantile,
-        "classifier": str(classifier) if classifier else None,
-        "attack_method": attack_method, "attack_eps": attack_eps, "attack_norm": attack_norm, "attack_target": attack_target,
+        "attack": attack,
     }
-    _run("anomaly", args, {"anomaly": section})
+    _run("anomaly", common, latent_dim, {"anomaly": section})
 
 
 @app.command()
 @user_errors
+@training_command(default_config("manifold"), hide=HIDDEN)
 def manifold(
-    grid: Optional[int] = typer.Option(None, min=2, help="decodings per side of the latent grid (default 15)"),
-    data: Optional[str] = DATA, model_arg: Optional[list[str]] = MODEL_ARG, latent_dim: Optional[int] = LATENT,
-    epochs: Optional[int] = EPOCHS, max_time: Optional[float] = MAX_TIME, batch_size: Optional[int] = BATCH,
-    lr: Optional[float] = LR, seed: Optional[int] = SEED, image_size: Optional[int] = IMAGE_SIZE,
-    accelerator: Optional[str] = ACCEL, progress: Optional[bool] = PROGRESS, name: Optional[str] = NAME,
-    out: Optional[Path] = OUT, config: Optional[Path] = CONFIG, set_: Optional[list[str]] = SET,
+    common: dict,
+    grid: Optional[int] = typer.Option(None, min=2, help="decodings per side of the latent grid (default: 15)"),
+    latent_dim: Optional[int] = LATENT,
 ) -> None:
     """A 2-D latent map of the data manifold: codes scattered by class and a grid of decodings."""
-    args = locals()
-    _run("manifold", args, {"grid": args.pop("grid")})
+    _run("manifold", common, latent_dim, {"grid": grid})

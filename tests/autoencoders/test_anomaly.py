@@ -1,8 +1,8 @@
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 from dlbox.autoencoders.anomaly import choose_threshold, detection_metrics, filter_classes, normal_class_indices, roc_auc
-from dlbox.autoencoders.manifold import Plane, knn_accuracy, latent_grid
 
 
 def test_normal_classes_by_name_index_or_default():
@@ -14,6 +14,8 @@ def test_normal_classes_by_name_index_or_default():
         normal_class_indices(["dog"], names)
     with pytest.raises(ValueError, match="leave at least one"):
         normal_class_indices(names, names)
+    with pytest.raises(ValueError, match="at least two classes"):
+        normal_class_indices(None, ["only"])
 
 
 def test_filter_classes_keeps_matching_rows():
@@ -32,36 +34,28 @@ def test_roc_auc_and_threshold():
     assert roc_auc(torch.tensor([]), anomalous) is None
     t = choose_threshold(torch.arange(101).float(), 0.95)
     assert t == pytest.approx(95.0)
+    with pytest.raises(ValueError, match="no held-out normal"):
+        choose_threshold(torch.tensor([]))
     m = detection_metrics(normal, anomalous, 0.28)
     assert m["detection_rate"] == 0.75 and m["false_alarm_rate"] == pytest.approx(1 / 3) and m["precision"] == 0.75
 
 
-def test_plane_is_identity_in_2d_and_pca_otherwise():
-    g = torch.Generator().manual_seed(0)
-    codes2 = torch.randn(50, 2, generator=g)
-    assert torch.equal(Plane(codes2).to_map(codes2), codes2)
-    # 3-D codes lying on a plane: mapping to 2-D and back is exact
-    basis = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]])
-    codes3 = torch.randn(50, 2, generator=g) @ basis + torch.tensor([1.0, 2.0, 3.0])
-    p = Plane(codes3)
-    assert torch.allclose(p.to_code(p.to_map(codes3)), codes3, atol=1e-4)
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, 20), min_size=1, max_size=12),
+    st.lists(st.integers(0, 20), min_size=1, max_size=12),
+)
+def test_roc_auc_is_the_probability_an_anomaly_scores_higher(normal, anomalous):
+    # ROC-AUC = P(score_anomalous > score_normal) + P(equal) / 2 (the Mann-Whitney statistic), counted over all pairs.
+    pairs = [(a > n) + 0.5 * (a == n) for a in anomalous for n in normal]
+    assert roc_auc(torch.tensor(normal).float(), torch.tensor(anomalous).float()) == pytest.approx(sum(pairs) / len(pairs))
 
 
-def test_knn_accuracy_on_separated_clusters():
-    a = torch.randn(20, 2) * 0.1
-    b = torch.randn(20, 2) * 0.1 + 5
-    codes = torch.cat([a, b])
-    labels = torch.tensor([0] * 20 + [1] * 20)
-    assert knn_accuracy(codes, labels, codes + 0.01, labels) == 1.0
-    assert knn_accuracy(codes, labels, codes, 1 - labels) == 0.0
-
-
-def test_latent_grid_decodes_a_regular_grid():
-    import dlbox.models.autoencoder  # noqa: F401
-    from dlbox.models import create_model
-
-    m = create_model("conv_autoencoder", channels=[4], latent_dim=2)
-    p = Plane(torch.randn(10, 2))
-    imgs = latent_grid(m, p, torch.tensor([-1.0, -1.0]), torch.tensor([1.0, 1.0]), 3)
-    assert imgs.shape == (9, 1, 8, 8)
-    assert torch.allclose(imgs[4:5], m.decode(torch.zeros(1, 2)), atol=1e-6)  # the centre of the grid is z = 0
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 1, width=32), min_size=1, max_size=30), st.lists(st.floats(0, 1, width=32), min_size=1, max_size=30),
+       st.floats(0, 1, width=32))
+def test_detection_rates_count_scores_above_the_threshold(normal, anomalous, threshold):
+    m = detection_metrics(torch.tensor(normal), torch.tensor(anomalous), threshold)
+    assert m["detection_rate"] == pytest.approx(sum(a > threshold for a in anomalous) / len(anomalous))
+    assert m["false_alarm_rate"] == pytest.approx(sum(n > threshold for n in normal) / len(normal))
+    assert m["n_normal"] == len(normal) and m["n_anomalous"] == len(anomalous)
