@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli.common import echo_run_dir, given, user_errors
 from dlbox.cli.training import run_training, training_command
 from dlbox.tasks.autoencode.config import default_config
 
@@ -24,30 +24,13 @@ LATENT = typer.Option(None, min=1, help="size of the bottleneck code (model.kwar
 
 
 def _run(mode: str, common: dict[str, Any], latent_dim: int | None, section: dict[str, Any]) -> None:
-    import json
-
     from dlbox.tasks.autoencode.train import train as train_autoencoder
 
     defaults = default_config(mode)
     if latent_dim is not None:
         common["model_arg"] = [*(common["model_arg"] or []), f"latent_dim={latent_dim}"]
-    if common["model_arg"]:
-        # The mode's default model kwargs, spelled out, so the same command with --resume asks for the same
-        # model.kwargs (engine.run.resume_config compares kwargs whole, while config.merge merges them key by key).
-        common["model_arg"] = [*(f"{k}={json.dumps(v)}" for k, v in defaults.model.kwargs.items()), *common["model_arg"]]
-    run_dir = run_training(train_autoencoder, defaults, common, autoencode=_given({"mode": mode, **section}))
+    run_dir = run_training(train_autoencoder, defaults, common, autoencode=given(mode=mode, **section))
     _print_summary(run_dir)
-
-
-def _given(tree: dict[str, Any]) -> dict[str, Any]:
-    """``tree`` without the options the user left out (None) and the sections left empty."""
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            value = _given(value) or None
-        if value is not None:
-            out[key] = value
-    return out
 
 
 def _print_summary(run_dir: Path) -> None:

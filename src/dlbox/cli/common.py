@@ -54,7 +54,13 @@ def given(**values: Any) -> dict[str, Any]:
     ``given(out=None, dream={"octaves": 3, "channel": None})`` -> ``{"dream": {"octaves": 3}}``, ready for
     :func:`dlbox.config.resolve`, so an option left out never overrides the config file.
     """
-    return {k: given(**v) if isinstance(v, dict) else v for k, v in values.items() if v is not None}
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = given(**value) or None  # a section left empty is left out too
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def echo_run_dir(path: Any) -> None:

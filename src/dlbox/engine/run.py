@@ -39,6 +39,8 @@ def resume_config(recipe: Any, run_dir: Path, cfg: Any, changes: dict[str, Any] 
     applied: dict[str, list[Any]] = {}
     for path, value in _leaves(changes):
         old = _lookup(to_dict(saved), path)
+        if path.endswith("kwargs") and isinstance(old, dict) and isinstance(value, dict):
+            value = {**old, **value}  # model arguments merge key by key, as config.merge does
         if value == old or path in ("name", "out"):  # the run's identity is the directory being resumed
             continue
         if not any(path == key or (key.endswith(".") and path.startswith(key)) for key in RESUMABLE):
