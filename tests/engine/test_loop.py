@@ -16,7 +16,7 @@ from dlbox.engine.loop import NonFiniteLossError, fit
 
 @pytest.fixture(scope="module")
 def fabric():
-    from lightning.fabric import Fabric
+    from lightning_fabric import Fabric
 
     f = Fabric(accelerator="cpu", devices=1)
     f.launch()
