@@ -1,5 +1,13 @@
-"""Pure, typed tensor operations (torchvision ``ops`` style): boxes, NMS, letterboxing."""
+"""Pure, typed tensor operations (torchvision ``ops`` style): boxes, NMS, letterboxing, anchors as data."""
 
+from dlbox.ops.anchors import (
+    YOLOV3_COCO_ANCHORS,
+    YOLOV3_TINY_COCO_ANCHORS,
+    group_anchors,
+    rescale_anchors,
+    yolov3_anchors,
+    yolov3_tiny_anchors,
+)
 from dlbox.ops.boxes import (
     BOX_FORMATS,
     batched_box_iou,
@@ -19,6 +27,12 @@ from dlbox.ops.letterbox import Letterbox, letterbox, letterbox_boxes, letterbox
 from dlbox.ops.nms import nms, nms_reference
 
 __all__ = [
+    "YOLOV3_COCO_ANCHORS",
+    "YOLOV3_TINY_COCO_ANCHORS",
+    "group_anchors",
+    "rescale_anchors",
+    "yolov3_anchors",
+    "yolov3_tiny_anchors",
     "BOX_FORMATS",
     "Letterbox",
     "batched_box_iou",
