@@ -35,6 +35,8 @@ def test_recovers_the_cluster_shapes(seed):
     anchor_of_shape = torch.argsort(torch.argsort(SHAPES.prod(dim=1)))
     assert torch.equal(fit.assignment, anchor_of_shape[which])
     assert fit.mean_iou > 0.9
+    grouped = fit.grouped((32, 16))  # (2, 3, 2): the three largest shapes on the stride-32 map
+    assert torch.equal(grouped[0], fit.anchors[3:]) and torch.equal(grouped[1], fit.anchors[:3])
 
 
 def test_result_is_a_fixed_point_sorted_by_area_and_deterministic():

@@ -39,6 +39,10 @@ class AnchorFit:
     iterations: int
     converged: bool
 
+    def grouped(self, strides: tuple[int, ...] = (32, 16, 8)) -> Tensor:
+        """``(L, k / L, 2)`` anchors per stride, in ``strides`` order; the smallest go to the finest map."""
+        return group_anchors(self.anchors, strides)
+
 
 def box_sizes(boxes: Tensor, labels: Tensor | None = None) -> Tensor:
     """``(..., 4)`` xyxy boxes (and optional ``(...)`` labels, -1 = padding) -> ``(N, 2)`` sizes of the real boxes."""
