@@ -176,3 +176,18 @@ def test_detector_contract_for_the_registry(name):
         assert o.shape == (2, model.anchors.shape[1], 32 // s, 32 // s, 5 + 4)
     again = create_model(name, in_channels=1, num_classes=4, image_size=32, **SMALL)
     assert list(again.state_dict()) == list(model.state_dict())
+
+
+@pytest.mark.parametrize(("classifier", "detector"), [("darknet53", "yolov3"), ("darknet_tiny", "yolov3_tiny")])
+def test_a_classifier_backbone_transfers_to_the_detector(classifier, detector):
+    """notes 3.6: train darknet53 on a classification task, load its ``features`` into YOLOv3."""
+    torch.manual_seed(0)
+    clf = create_model(classifier, in_channels=3, num_classes=5, image_size=64, **SMALL)
+    assert clf(torch.rand(2, 3, 64, 64)).shape == (2, 5)
+    det = create_model(detector, in_channels=3, num_classes=2, image_size=64, **SMALL)
+    state = {k[len("features."):]: v for k, v in clf.state_dict().items() if k.startswith("features.")}
+    det.features.load_state_dict(state)  # strict: the same names and shapes
+    clf.eval(), det.eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(det.features(x), clf.features(x))

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from dlbox.models.classifier import Classifier, dense_head
+from dlbox.models.registry import register_model
+
 
 @dataclass
 class Backbone:
@@ -85,8 +88,8 @@ def darknet_tiny(in_channels: int = 3, width: float = 1.0, depth: float = 1.0) -
     for i, w in enumerate(TINY_WIDTHS, start=1):
         c_out = scaled(w, width)
         layers: OrderedDict[str, nn.Module] = OrderedDict()
-        if i > 1:
-            layers["pool"] = nn.MaxPool2d(2, 2)
+        if i > 1:  # ceil_mode: the same on multiples of 32, and a 1x1 map stays 1x1 on small inputs
+            layers["pool"] = nn.MaxPool2d(2, 2, ceil_mode=True)
         for r in range(1, reps + 1):
             layers[f"conv{r}"] = conv_unit(c if r == 1 else c_out, c_out, 3)
         if i == len(TINY_WIDTHS):  # the published 13x13 tail: a stride-1 max-pool, then 1024 channels
@@ -102,3 +105,29 @@ def darknet_tiny(in_channels: int = 3, width: float = 1.0, depth: float = 1.0) -
 
 
 BACKBONES = {"darknet53": darknet53, "darknet_tiny": darknet_tiny}
+
+
+def _classifier(backbone: Backbone, num_classes: int, dropout: float) -> Classifier:
+    return Classifier(backbone.features, dense_head(backbone.channels[-1], num_classes, dropout=dropout), num_classes)
+
+
+@register_model("darknet53")
+def darknet53_classifier(
+    in_channels: int = 3, num_classes: int = 1000, image_size: int | tuple[int, int] = 256,  # noqa: ARG001 - any size (global pooling)
+    width: float = 1.0, depth: float = 1.0, dropout: float = 0.0,
+) -> Classifier:
+    """Darknet-53 as a classifier: global average pooling and one dense layer on its last map.
+
+    Its ``features`` are the ``features`` of ``yolov3`` with the same ``in_channels``,
+    ``width`` and ``depth``: a classification run's backbone transfers to the detector (notes 3.6).
+    """
+    return _classifier(darknet53(in_channels, width, depth), num_classes, dropout)
+
+
+@register_model("darknet_tiny")
+def darknet_tiny_classifier(
+    in_channels: int = 3, num_classes: int = 1000, image_size: int | tuple[int, int] = 256,  # noqa: ARG001
+    width: float = 1.0, depth: float = 1.0, dropout: float = 0.0,
+) -> Classifier:
+    """YOLOv3-tiny's backbone as a classifier; its ``features`` transfer to ``yolov3_tiny``."""
+    return _classifier(darknet_tiny(in_channels, width, depth), num_classes, dropout)
