@@ -11,18 +11,19 @@ from dlbox.models import registry
 
 # (in_channels, image_size, num_classes)
 SHAPES = [(1, 8, 10), (3, 32, 3)]
-EXTRA_KWARGS = {"torchvision": {"arch": "resnet18"}}
+EXTRA_KWARGS = {"torchvision": {"arch": "resnet18"}, "darknet53": {"width": 0.125, "depth": 0.34}, "darknet_tiny": {"width": 0.125}}
 
 # Every registered model belongs to one kind, each with its own contract test below. A newly
 # registered model fails test_every_registered_model_has_a_kind until it is listed here.
-CLASSIFIERS = {"mlp", "cnn", "resnet", "resnet18", "xception", "torchvision"}
+CLASSIFIERS = {"mlp", "cnn", "resnet", "resnet18", "xception", "torchvision", "darknet53", "darknet_tiny"}
+DETECTORS = {"yolov3": {"width": 0.125, "depth": 0.34}, "yolov3-tiny": {"width": 0.125}}
 SEGMENTERS = {"unet", "fcn8s", "fcn16s", "fcn32s"}
 IMAGE_TO_IMAGE = {"conv_autoencoder": {"in_channels": 1, "image_size": 8}, "style_transformer": {}}
 GENERATIVE = {"vae", "realnvp", "diffusion_unet", "dcgan_generator", "dcgan_discriminator"}  # contract: tests/models/test_generative_models.py
 
 
 def test_every_registered_model_has_a_kind():
-    unknown = set(list_models()) - CLASSIFIERS - SEGMENTERS - set(IMAGE_TO_IMAGE) - GENERATIVE
+    unknown = set(list_models()) - CLASSIFIERS - SEGMENTERS - set(IMAGE_TO_IMAGE) - GENERATIVE - set(DETECTORS)
     assert not unknown, f"add {sorted(unknown)} to a kind in {__file__}"
 
 
@@ -143,3 +144,18 @@ def test_torchvision_input_normalisation_matches_its_weights(arch, mean):
         warnings.simplefilter("ignore")
         model = create_model("torchvision", arch=arch, num_classes=3)
     assert float(model.features.normalize.mean.flatten()[0]) == pytest.approx(mean)
+
+
+@pytest.mark.parametrize("name", sorted(set(DETECTORS) & set(list_models())))
+def test_every_detector_predicts_every_scale(name):
+    torch.manual_seed(0)
+    model = create_model(name, in_channels=3, num_classes=4, image_size=64, **DETECTORS[name])
+    x = torch.rand(2, 3, 64, 64, requires_grad=True)
+    out = model(x)
+    assert len(out) == len(model.strides) == model.anchors.shape[0]
+    for o, s in zip(out, model.strides):
+        assert o.shape == (2, model.anchors.shape[1], 64 // s, 64 // s, 5 + 4)
+    sum(o.sum() for o in out).backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    again = create_model(name, in_channels=3, num_classes=4, image_size=64, **DETECTORS[name])
+    assert list(again.state_dict()) == list(model.state_dict())

@@ -1,0 +1,142 @@
+"""Target assignment (notes 3.12.1) against a per-box loop that follows the notes literally."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlbox.data.shapes import generate_shapes
+from dlbox.detection.assign import assign_targets
+from dlbox.detection.coder import decode_boxes
+from dlbox.ops import group_anchors, iou_reference, xyxy_to_cxcywh, yolov3_anchors
+
+SIZE = 64
+STRIDES = (32, 16, 8)
+GRIDS = [(SIZE // s, SIZE // s) for s in STRIDES]
+ANCHORS = group_anchors(yolov3_anchors(SIZE), STRIDES)  # (3, 3, 2)
+
+
+def reference(gt_boxes, gt_labels, anchors, strides, grids, threshold):
+    """One ground truth at a time: best anchor by centred IoU over all scales, the cell at its centre."""
+    b_n, a_n = gt_labels.shape[0], anchors.shape[1]
+    obj = [torch.zeros(b_n, a_n, h, w, dtype=torch.bool) for h, w in grids]
+    labels = [torch.full((b_n, a_n, h, w), -1) for h, w in grids]
+    for b in range(b_n):
+        for m in range(gt_labels.shape[1]):
+            x1, y1, x2, y2 = gt_boxes[b, m].tolist()
+            if gt_labels[b, m] < 0 or x2 <= x1 or y2 <= y1:
+                continue
+            cx, cy, w, h = (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
+            best, where = -1.0, None
+            for lvl in range(len(strides)):
+                for a in range(a_n):
+                    pw, ph = anchors[lvl, a].tolist()
+                    iou = iou_reference((-w / 2, -h / 2, w / 2, h / 2), (-pw / 2, -ph / 2, pw / 2, ph / 2))
+                    if iou > best:
+                        best, where = iou, (lvl, a)
+            lvl, a = where
+            s = strides[lvl]
+            i, j = min(int(cx // s), grids[lvl][1] - 1), min(int(cy // s), grids[lvl][0] - 1)
+            if not obj[lvl][b, a, j, i]:  # first ground truth wins the cell
+                obj[lvl][b, a, j, i] = True
+                labels[lvl][b, a, j, i] = int(gt_labels[b, m])
+    ignore = []
+    for lvl, (h, w) in enumerate(grids):
+        ign = torch.zeros(b_n, a_n, h, w, dtype=torch.bool)
+        s = strides[lvl]
+        for b in range(b_n):
+            real = [gt_boxes[b, m].tolist() for m in range(gt_labels.shape[1]) if gt_labels[b, m] >= 0]
+            for a in range(a_n):
+                pw, ph = anchors[lvl, a].tolist()
+                for j in range(h):
+                    for i in range(w):
+                        prior = ((i + 0.5) * s - pw / 2, (j + 0.5) * s - ph / 2, (i + 0.5) * s + pw / 2, (j + 0.5) * s + ph / 2)
+                        overlap = any(iou_reference(prior, g) > threshold for g in real)
+                        ign[b, a, j, i] = overlap and not obj[lvl][b, a, j, i]
+        ignore.append(ign)
+    return obj, labels, ignore
+
+
+@st.composite
+def scenes(draw):
+    b, m = draw(st.integers(1, 3)), draw(st.integers(0, 4))
+    rows = []
+    for _ in range(b * m):
+        x, y = draw(st.integers(0, SIZE - 2)), draw(st.integers(0, SIZE - 2))
+        w, h = draw(st.integers(1, SIZE - x)), draw(st.integers(1, SIZE - y))
+        rows.append((x, y, x + w, y + h))
+    boxes = torch.tensor(rows, dtype=torch.float32).reshape(b, m, 4)
+    labels = torch.tensor(draw(st.lists(st.integers(-1, 2), min_size=b * m, max_size=b * m))).reshape(b, m)
+    return boxes, labels
+
+
+@settings(max_examples=40, deadline=None)
+@given(scene=scenes(), threshold=st.sampled_from([0.3, 0.5, 0.7]))
+def test_vectorised_assignment_equals_the_per_box_loop(scene, threshold):
+    boxes, labels = scene
+    targets = assign_targets(boxes, labels, ANCHORS, STRIDES, GRIDS, ignore_threshold=threshold)
+    obj, lab, ign = reference(boxes, labels, ANCHORS, STRIDES, GRIDS, threshold)
+    for lvl, t in enumerate(targets):
+        assert torch.equal(t.obj, obj[lvl])
+        assert torch.equal(t.labels, lab[lvl])
+        assert torch.equal(t.ignore, ign[lvl])
+        assert torch.equal(t.gt_index >= 0, t.obj)
+    n_real = int((labels >= 0).sum())
+    assert sum(int(t.obj.sum()) + t.num_dropped for t in targets) == n_real
+
+
+def test_one_box_by_hand_and_its_offsets_decode_back():
+    boxes = torch.tensor([[[4.0, 20.0, 20.0, 50.0], [0, 0, 0, 0]]])  # centre (12, 35), 16 x 30
+    labels = torch.tensor([[2, -1]])
+    anchors = group_anchors(yolov3_anchors(416), STRIDES)  # the published pixels, one of them (16, 30)
+    targets = assign_targets(boxes, labels, anchors, STRIDES, GRIDS)
+    # (16, 30) is the second smallest of the 9 anchors: stride-8 map, anchor 1, cell (12 // 8, 35 // 8) = (1, 4)
+    wh = xyxy_to_cxcywh(boxes[0, :1])[0, 2:]
+    assert wh.tolist() == [16.0, 30.0]
+    t8 = targets[2]
+    assert t8.obj.sum() == 1 and bool(t8.obj[0, 1, 4, 1])
+    assert int(t8.labels[0, 1, 4, 1]) == 2 and int(t8.gt_index[0, 1, 4, 1]) == 0
+    assert t8.boxes[0, 1, 4, 1].tolist() == boxes[0, 0].tolist()
+    assert not targets[0].obj.any() and not targets[1].obj.any()
+    decoded = decode_boxes(t8.offsets, anchors[2], 8)[0, 1, 4, 1]
+    torch.testing.assert_close(decoded, xyxy_to_cxcywh(boxes[0, 0]), atol=1e-4, rtol=1e-5)
+
+
+def test_collisions_keep_the_first_box_and_are_counted():
+    boxes = torch.tensor([[[10.0, 10, 30, 30], [11, 11, 29, 29]]])  # same cell, same best anchor
+    targets = assign_targets(boxes, torch.tensor([[0, 1]]), ANCHORS, STRIDES, GRIDS)
+    assert sum(int(t.obj.sum()) for t in targets) == 1
+    assert sum(t.num_dropped for t in targets) == 1
+    kept = [t for t in targets if t.obj.any()][0]
+    assert int(kept.labels[kept.obj]) == 0
+
+
+def test_decoded_predictions_as_ignore_candidates():
+    boxes = torch.tensor([[[8.0, 8, 40, 40]]])
+    labels = torch.tensor([[0]])
+    cands = [torch.zeros(1, 3, h, w, 4) for h, w in GRIDS]
+    cands[1][0, 0, 3, 3] = torch.tensor([9.0, 9, 40, 40])  # IoU 0.94 with the box, not responsible
+    cands[1][0, 1, 0, 0] = torch.tensor([30.0, 30, 60, 60])  # IoU small
+    targets = assign_targets(boxes, labels, ANCHORS, STRIDES, GRIDS, candidates=cands)
+    assert bool(targets[1].ignore[0, 0, 3, 3]) and int(targets[1].ignore.sum()) == 1
+    assert not targets[0].ignore.any() and not targets[2].ignore.any()
+    with pytest.raises(ValueError, match=r"candidates\[0\] must have shape"):
+        assign_targets(boxes, labels, ANCHORS, STRIDES, GRIDS, candidates=[torch.zeros(1, 3, 1, 1, 4)] * 3)
+
+
+def test_generated_shapes_are_assigned_once_each():
+    data = generate_shapes(4, seed=1, size=SIZE, min_objects=1, max_objects=3)
+    targets = assign_targets(data["boxes"], data["box_labels"], ANCHORS, STRIDES, GRIDS)
+    n_real = int((data["box_labels"] >= 0).sum())
+    assert sum(int(t.obj.sum()) + t.num_dropped for t in targets) == n_real
+    assert all(not (t.obj & t.ignore).any() for t in targets)
+    got = torch.cat([t.labels[t.obj] for t in targets]).sort().values
+    if sum(t.num_dropped for t in targets) == 0:
+        assert torch.equal(got, data["box_labels"][data["box_labels"] >= 0].sort().values)
+
+
+def test_bad_shapes_are_named():
+    with pytest.raises(ValueError, match=r"boxes \(B, M, 4\)"):
+        assign_targets(torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), ANCHORS, STRIDES, GRIDS)
+    with pytest.raises(ValueError, match="one stride and one grid size per anchor group"):
+        assign_targets(torch.zeros(1, 1, 4), torch.zeros(1, 1, dtype=torch.long), ANCHORS, STRIDES[:2], GRIDS[:2])
