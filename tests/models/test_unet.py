@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-import dlbox.segmentation  # noqa: F401  registers unet
 from dlbox.models import create_model
-from dlbox.segmentation.sizes import UNetSizeError
+from dlbox.ops.unet_sizes import UNetSizeError
 
 
 def test_valid_unet_572_gives_388():

@@ -50,7 +50,6 @@ def evaluate_run(
     run: str | Path, data: str | None = None, split: str = "test", out: str | Path | None = None, worst: int = 8
 ) -> tuple[Path, dict[str, Any]]:
     """Evaluate ``run`` on ``split`` of its own dataset (or ``data``); writes metrics, per-class tables, worst images."""
-    import dlbox.segmentation  # noqa: F401  registers the segmentation models
     from dlbox.model_io import load_model
     from dlbox.segmentation.data import load_segmentation_data
     from dlbox.segmentation.overlay import plot_examples

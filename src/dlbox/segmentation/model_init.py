@@ -20,7 +20,6 @@ SEGMENTATION_MODELS = ("unet", "fcn8s", "fcn16s", "fcn32s")
 
 
 def build_segmentation_model(cfg: SegmentConfig, bundle: DataBundle) -> nn.Module:
-    import dlbox.segmentation  # noqa: F401  registers unet and fcn*
     from dlbox.models.fcn import backbone_spec, load_classifier_weights
 
     name = cfg.model.name

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from dlbox.segmentation.crop import center_crop
+from dlbox.ops.crop import center_crop
 from dlbox.segmentation.loss import segmentation_loss
 from dlbox.segmentation.metrics import confusion_matrix, mean_iou, pixel_accuracy
 from dlbox.segmentation.tiling import output_hw

@@ -1,0 +1,1 @@
+"""Pure tensor operations models and tasks share (torchvision ops style)."""
