@@ -23,7 +23,7 @@ def predict_images(
     """
     from dlbox.data.masks import write_mask
     from dlbox.model_io import load_model
-    from dlbox.segmentation.overlay import overlay
+    from dlbox.tasks.segment.overlay import overlay
     from dlbox.segmentation.tiling import whole_image_logits
 
     if not images:
