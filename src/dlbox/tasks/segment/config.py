@@ -2,8 +2,8 @@
 
 The shared sections (:class:`dlbox.config.TrainRunConfig`) with segmentation's defaults, plus ``segment``.
 The defaults train a small padded U-Net (:data:`dlbox.tasks.segment.model_init.UNET_DEFAULTS` under any
-``model.kwargs`` given) on 48x48 ``shapes`` scenes, channels-last: a few minutes on two CPU cores
-at test mIoU above 0.9.
+``model.kwargs`` given) on 48x48 ``shapes`` scenes, channels-last: measured 96 s wall on two shared CPU
+cores at test mIoU 0.96 (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
