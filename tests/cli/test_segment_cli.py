@@ -170,3 +170,6 @@ def test_help_shows_the_segment_defaults():
     out = result.output
     for needle in ("--dice-weight", "--ignore-index", "--classes", "--num-samples", "--resume", "--max-time", "--ema", "--compile", "--channels-last", "default: unet", "default: shapes"):
         assert needle in out, needle
+    from dlbox.tasks.segment.model_init import UNET_DEFAULTS
+
+    assert f"depth={UNET_DEFAULTS['depth']} width={UNET_DEFAULTS['width']}" in out  # the help names the task's U-Net

@@ -17,17 +17,23 @@ app = typer.Typer(
 )
 
 
+_DEFAULTS = SegmentConfig()
+
+
 @app.command()
 @user_errors
-@training_command(SegmentConfig())
+@training_command(_DEFAULTS)
 def train(
     common: dict,
-    num_samples: Optional[int] = typer.Option(None, min=1, help="shapes: number of scenes (default: 1000)"),
-    dice_weight: Optional[float] = typer.Option(None, min=0.0, help="loss = cross-entropy + this * soft Dice (default: 0)"),
-    ignore_index: Optional[int] = typer.Option(None, help="mask value skipped by loss and metrics (default: 255)"),
+    num_samples: Optional[int] = typer.Option(None, min=1, help=f"shapes: number of scenes (default: {_DEFAULTS.data.num_samples})"),
+    dice_weight: Optional[float] = typer.Option(None, min=0.0, help=f"loss = cross-entropy + this * soft Dice (default: {_DEFAULTS.segment.dice_weight})"),
+    ignore_index: Optional[int] = typer.Option(None, help=f"mask value skipped by loss and metrics (default: {_DEFAULTS.segment.ignore_index})"),
     classes: Optional[str] = typer.Option(None, help="masks:IMAGES_DIR,MASKS_DIR datasets: comma-separated class names in index order"),
 ) -> None:
-    """Train a U-Net or an FCN (--init CLASSIFY_RUN_DIR for fcn*); prints mIoU and the run directory."""
+    """Train a U-Net or an FCN (--init CLASSIFY_RUN_DIR for fcn*); prints mIoU and the run directory.
+
+    The default U-Net is small (--model-arg depth=3 width=8 unless given) and trains in minutes on a CPU.
+    """
     from dlbox.tasks.segment.train import train as train_segmenter
 
     class_list = [c.strip() for c in classes.split(",")] if classes else None
