@@ -10,7 +10,7 @@ Parts:
 - ``fcn32s``: FCN-32s from the same classifier, same epochs and time budget (do the skips help?).
 - ``heatmap``: the classifier, convolutionalized, over 128x128 canvases of four scenes.
 
-Each run goes through the public API (``dlbox.segmentation.train.train`` with a
+Each run goes through the public API (``dlbox.tasks.segment.train.train`` with a
 ``SegmentConfig``; ``dlbox.tasks.classify.train.train`` for the classifier), so
 it is what ``dlbox segment train`` does. The number of epochs is fitted to the
 wall-clock budget from a short measured calibration (the CPU is shared), and
@@ -43,7 +43,6 @@ def _load() -> float:
 
 def _steps_per_s(model_name: str, kwargs: dict, batch: int, classes: int, channels_last: bool, steps: int = 3) -> float:
     """Measured optimizer steps per second of this model on this (shared) machine right now."""
-    import dlbox.segmentation  # noqa: F401
     from dlbox.models import create_model
     from dlbox.segmentation.loss import segmentation_loss
 
@@ -69,8 +68,8 @@ def _epochs_for(budget: float, steps_per_s: float, steps_per_epoch: int, share: 
 
 def _segment(name: str, model: str, model_kwargs: dict, budget: float, root: Path, args, init: str | None = None, epochs: int | None = None) -> dict:
     from dlbox.config import resolve
-    from dlbox.segmentation.config import SegmentConfig
-    from dlbox.segmentation.train import train
+    from dlbox.tasks.segment.config import SegmentConfig
+    from dlbox.tasks.segment.train import train
 
     n_train = int(args.samples * 0.7)
     steps_per_epoch = -(-n_train // args.batch)
@@ -89,7 +88,7 @@ def _segment(name: str, model: str, model_kwargs: dict, budget: float, root: Pat
             f"train.epochs={epochs}", f"train.max_time={budget}", f"train.batch_size={args.batch}",
             f"train.progress={str(args.progress).lower()}", "train.log_every=10",
             f"optim.lr={args.lr}", "optim.schedule=onecycle", f"fabric.channels_last={str(args.channels_last).lower()}",
-            *( [f"seg.init={init}"] if init else [] ),
+            *([f"init={init}"] if init else []),
         ],
     )
     load0, t0 = _load(), time.monotonic()
@@ -106,8 +105,8 @@ def _segment(name: str, model: str, model_kwargs: dict, budget: float, root: Pat
 
 
 def _classifier(root: Path, args) -> dict:
-    from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.config import resolve
+    from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.tasks.classify.train import train
 
     cfg = resolve(
@@ -136,7 +135,7 @@ def _heatmap(root: Path, classifier_run: str, canvases: int = 25) -> dict:
     """
     from dlbox.data.shapes import generate_shapes
     from dlbox.model_io import load_model
-    from dlbox.segmentation.heatmap import class_heatmaps, heatmap_image
+    from dlbox.tasks.segment.heatmap import class_heatmaps, heatmap_image
     from dlbox.plots import _plt
 
     clf = load_model(classifier_run)

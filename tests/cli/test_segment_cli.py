@@ -147,3 +147,29 @@ def test_option_errors(tmp_path, classifier_run):
     _fails(["train", "--model", "segnet", "--out", tmp_path / "b", *TINY], "unknown segmentation model 'segnet'")
     _fails(["eval", "--run", tmp_path / "missing"], "does not exist")
     _fails(["predict", tmp_path / "nope.png", "--run", classifier_run], "not a segmentation run")
+
+
+def test_shared_training_options(tmp_path):
+    _fails(["train", "--optimizer", "bogus", "--out", tmp_path / "bogus", *TINY], "--optimizer 'bogus' is not valid", "adamw")
+    assert not (tmp_path / "bogus").exists()
+    _fails(["train", "--dice-weight", "0.5", "--resume", tmp_path / "nothing", *TINY], "no config.yaml")
+
+    run = tmp_path / "full"
+    small = ["--image-size", "24", "--model-arg", "depth=2", "--model-arg", "width=4", "--num-samples", "24", "--no-progress", "--accelerator", "cpu"]
+    _ok(["train", *small, "--batch-size", "full", "--epochs", "2", "--ema", "--grad-clip", "1", "--precision", "bf16-mixed", "--out", run])
+    metrics = json.loads((run / "metrics.json").read_text())
+    config = (run / "config.yaml").read_text()
+    assert metrics["steps"] == 2 and metrics["batch_size"] == json.loads((run / "data.json").read_text())["sizes"]["train"]
+    assert "ema: true" in config and "grad_clip: 1.0" in config and "precision: bf16-mixed" in config
+    assert 0 <= metrics["test_miou"] <= 1
+
+
+def test_help_shows_the_segment_defaults():
+    result = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "250"})  # wide enough for one line per option
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for needle in ("--dice-weight", "--ignore-index", "--classes", "--num-samples", "--resume", "--max-time", "--ema", "--compile", "--channels-last", "default: unet", "default: shapes"):
+        assert needle in out, needle
+    from dlbox.tasks.segment.model_init import UNET_DEFAULTS
+
+    assert f"depth={UNET_DEFAULTS['depth']} width={UNET_DEFAULTS['width']}" in out  # the help names the task's U-Net

@@ -4,7 +4,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import dlbox.segmentation  # noqa: F401  registers fcn*
 from dlbox.models import create_model
 from dlbox.models.fcn import load_classifier_weights
 

@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-import dlbox.segmentation  # noqa: F401  registers unet
 from dlbox.models import create_model
-from dlbox.segmentation.sizes import UNetSizeError
+from dlbox.ops.unet_sizes import UNetSizeError
 
 
 def test_valid_unet_572_gives_388():
@@ -37,3 +36,17 @@ def test_depth_width_and_layer_names():
     assert names["decoder.dec1.convs.conv1.conv"].in_channels == 12  # skip (6) + upsampled (6)
     with pytest.raises(ValueError, match="padding"):
         create_model("unet", padding="full")
+
+
+def test_bf16_autocast_and_channels_last_match_float32():
+    torch.manual_seed(0)
+    model = create_model("unet", in_channels=3, num_classes=4, image_size=32, depth=2, width=8).eval()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        reference = model(x)
+        fast = model.to(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = fast(x.contiguous(memory_format=torch.channels_last))
+    assert low.dtype == torch.bfloat16 and low.shape == reference.shape
+    torch.testing.assert_close(low.float(), reference, atol=0.05, rtol=0.05)  # bf16 keeps 8 bits of mantissa
+    assert float((low.float().argmax(1) == reference.argmax(1)).float().mean()) > 0.95

@@ -2,7 +2,7 @@
 
 Built from a dlbox ``cnn``-style classifier (``features`` = ``stage1..stageN``,
 each ending in a 2x2 pool; a dense head): the dense head is convolutionalized
-(:func:`dlbox.segmentation.convolutionalize`, ``padding="same"``), its final
+(:func:`dlbox.models.convolutionalize.convolutionalize`, ``padding="same"``), its final
 class layer is discarded and replaced by ``score_fr``, a 1x1 convolution to the
 segmentation classes. Then, as in the notes' figure 3.17:
 
@@ -39,7 +39,9 @@ import torch.nn as nn
 
 from dlbox.layers.bilinear import BilinearUpsample
 from dlbox.models.classifier import as_hw
+from dlbox.models.convolutionalize import convolutionalize
 from dlbox.models.registry import create_model, register_model
+from dlbox.ops.crop import match_size
 
 VARIANTS = {"fcn32s": 0, "fcn16s": 1, "fcn8s": 2}  # number of skip connections
 
@@ -105,8 +107,6 @@ class FCN(nn.Module):
         return self.strides["score_fr"]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from dlbox.segmentation.crop import match_size
-
         size = x.shape[-2:]
         kept: dict[str, torch.Tensor] = {}
         for name, stage in self.features.named_children():
@@ -150,8 +150,6 @@ def _ratio(coarse: int, fine: int) -> int:
 
 def fcn_from_classifier(classifier: nn.Module, num_classes: int, variant: str = "fcn8s", fuse: str = "sum", learnable_upsampling: bool = True) -> FCN:
     """An FCN sharing ``classifier``'s features and its convolutionalized hidden dense layers (weights kept)."""
-    from dlbox.segmentation.convolutionalize import convolutionalize
-
     conv = convolutionalize(classifier, padding="same")
     head = nn.Sequential(OrderedDict(conv.head._modules))  # the same module objects...
     del head._modules["fc"]  # ...without the classifier's class layer (replaced by score_fr)

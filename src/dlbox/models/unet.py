@@ -10,7 +10,7 @@ with the level's skip, conv -> conv. A 1x1 ``classifier`` gives per-pixel scores
 (any side >= 2^depth; odd sizes are handled by padding the upsampled map to its
 skip). ``padding="valid"`` is the original: unpadded convolutions, skip
 features centre-cropped to the upsampled map, an output smaller than the input
-(572 -> 388 at depth 4); see :mod:`dlbox.segmentation.sizes`.
+(572 -> 388 at depth 4); see :mod:`dlbox.ops.unet_sizes`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from dlbox.layers.conv_block import ConvBlock
 from dlbox.models.classifier import as_hw
 from dlbox.models.registry import register_model
-from dlbox.segmentation.crop import center_crop
-from dlbox.segmentation.sizes import output_size
+from dlbox.ops.crop import center_crop
+from dlbox.ops.unet_sizes import output_size
 
 
 def _double_conv(c_in: int, c_out: int, padding: str, batch_norm: bool, activation: str) -> nn.Sequential:

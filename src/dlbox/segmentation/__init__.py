@@ -1,10 +1,9 @@
-"""Semantic segmentation (notes 3.11): convolutionalization, FCN-32s/16s/8s and U-Net.
+"""Semantic segmentation algorithms on tensors and modules (notes 3.11): loss, metrics, tiled prediction.
 
-Importing this package registers the ``unet`` and ``fcn32s``/``fcn16s``/``fcn8s``
-models (until ``dlbox.models`` imports those families itself).
+- :mod:`~dlbox.segmentation.loss`: per-pixel cross-entropy plus soft Dice, ignoring a label value;
+- :mod:`~dlbox.segmentation.metrics`: confusion matrix, per-class IoU, mIoU, pixel accuracy;
+- :mod:`~dlbox.segmentation.tiling`: whole-image prediction, tiled for the valid U-Net.
+
+The models live in :mod:`dlbox.models` (``unet``, ``fcn*``, :mod:`dlbox.models.convolutionalize`); the
+``dlbox segment`` task (data, training, evaluation, prediction, heatmaps) in :mod:`dlbox.tasks.segment`.
 """
-
-from dlbox.segmentation.convolutionalize import ConvolutionalizedClassifier, convolutionalize
-from dlbox.models import fcn as _fcn, unet as _unet  # noqa: E402,F401  registers the models  isort: skip
-
-__all__ = ["ConvolutionalizedClassifier", "convolutionalize"]

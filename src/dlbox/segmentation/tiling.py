@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dlbox.segmentation.sizes import UNetSizeError
+from dlbox.ops.unet_sizes import UNetSizeError
 
 
 def _plain(model: nn.Module) -> nn.Module:

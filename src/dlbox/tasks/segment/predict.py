@@ -21,10 +21,9 @@ def predict_images(
     side first); a valid U-Net tiles them. Returns the output directory and one
     row per image (files written, pixel fraction of each class).
     """
-    import dlbox.segmentation  # noqa: F401  registers the segmentation models
     from dlbox.data.masks import write_mask
     from dlbox.model_io import load_model
-    from dlbox.segmentation.overlay import overlay
+    from dlbox.tasks.segment.overlay import overlay
     from dlbox.segmentation.tiling import whole_image_logits
 
     if not images:

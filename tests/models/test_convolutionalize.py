@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 
 from dlbox.models import create_model
-from dlbox.segmentation import convolutionalize
+from dlbox.models.convolutionalize import convolutionalize
 
 
 def _cnn(head_pool, hidden, size=24, classes=4):

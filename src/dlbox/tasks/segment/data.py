@@ -17,7 +17,7 @@ from dlbox.config import DataConfig
 from dlbox.data.bundle import DataBundle, take
 from dlbox.data.folder import DatasetError
 from dlbox.data.splits import stratified_split
-from dlbox.segmentation.config import SegmentOptions
+from dlbox.tasks.segment.config import SegmentOptions
 
 DATASETS = {
     "shapes": "generated RGB scenes of 1-4 shapes with per-pixel masks (background + data.shapes kinds)",
@@ -25,9 +25,9 @@ DATASETS = {
 }
 
 
-def load_segmentation_data(data: DataConfig, seg: SegmentOptions | None = None) -> DataBundle:
+def load_segmentation_data(data: DataConfig, options: SegmentOptions | None = None) -> DataBundle:
     """Load and split the dataset ``data.name`` into image/mask tensors."""
-    seg = seg or SegmentOptions()
+    options = options or SegmentOptions()
     if data.train_per_class is not None:
         raise DatasetError("data.train_per_class is a classification option; segmentation datasets have no per-image class")
     if data.name == "shapes":
@@ -36,19 +36,19 @@ def load_segmentation_data(data: DataConfig, seg: SegmentOptions | None = None) 
         size = data.image_size or 64
         scenes = generate_shapes(
             data.num_samples, seed=data.split_seed, size=size, kinds=data.shapes,
-            min_objects=seg.min_objects, max_objects=seg.max_objects,
+            min_objects=options.min_objects, max_objects=options.max_objects,
         )
         tensors = {"image": scenes["image"], "mask": scenes["mask"]}
         strata = scenes["label"]  # the largest shape's kind: every split sees every kind
         classes = ["background", *data.shapes]
-        info = {"dataset": "shapes", "objects": [seg.min_objects, seg.max_objects]}
+        info = {"dataset": "shapes", "objects": [options.min_objects, options.max_objects]}
     elif data.name.startswith("masks:"):
         from dlbox.data.masks import load_mask_tensors, pair_masks, parse_masks_name
 
         images_dir, masks_dir = parse_masks_name(data.name)
         pairs = pair_masks(images_dir, masks_dir)
         size = (data.image_size, data.image_size) if data.image_size else None
-        images, masks, classes = load_mask_tensors(pairs, 1 if data.grayscale else 3, size, seg.classes, seg.ignore_index)
+        images, masks, classes = load_mask_tensors(pairs, 1 if data.grayscale else 3, size, options.classes, options.ignore_index)
         tensors = {"image": images, "mask": masks}
         strata = torch.zeros(len(images), dtype=torch.long)
         info = {"dataset": data.name, "images_dir": str(images_dir), "masks_dir": str(masks_dir)}
@@ -58,7 +58,7 @@ def load_segmentation_data(data: DataConfig, seg: SegmentOptions | None = None) 
     if len(tr) == 0:
         raise DatasetError(f"dataset {data.name!r} has no training images after the split ({len(strata)} in all)")
     image = tensors["image"]
-    info.update(split_seed=data.split_seed, sizes={"train": len(tr), "val": len(va), "test": len(te)}, ignore_index=seg.ignore_index)
+    info.update(split_seed=data.split_seed, sizes={"train": len(tr), "val": len(va), "test": len(te)}, ignore_index=options.ignore_index)
     return DataBundle(
         train=take(tensors, tr), val=take(tensors, va), test=take(tensors, te), class_names=classes,
         in_channels=image.shape[1], image_size=(image.shape[2], image.shape[3]), info=info,

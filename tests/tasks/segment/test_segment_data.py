@@ -1,13 +1,12 @@
-"""Segmentation data bundles (shapes scenes, mask folders) and joint augmentation."""
+"""Segmentation data bundles: shapes scenes and mask folders as image + mask tensors."""
 
 import pytest
 import torch
 
 from dlbox.config import DataConfig
 from dlbox.data.masks import write_mask
-from dlbox.segmentation.augment import JointAugment
-from dlbox.segmentation.config import SegmentOptions
-from dlbox.segmentation.data import load_segmentation_data
+from dlbox.tasks.segment.config import SegmentOptions
+from dlbox.tasks.segment.data import load_segmentation_data
 
 
 def test_shapes_bundle_has_masks_of_background_plus_kinds():
@@ -42,18 +41,3 @@ def test_masks_bundle_resizes_masks_by_nearest(tmp_path):
 def test_unknown_dataset_is_an_error():
     with pytest.raises(ValueError, match="valid: shapes"):
         load_segmentation_data(DataConfig(name="digits"))
-
-
-def test_joint_augmentation_moves_image_and_mask_together():
-    torch.manual_seed(0)
-    mask = torch.randint(0, 3, (8, 16, 16))
-    mask[:, :4, :4] = 1  # asymmetric, so flips matter
-    image = (mask.float() / 2)[:, None].expand(8, 3, 16, 16).contiguous()  # the image encodes the mask
-    aug_image, aug_mask = JointAugment(ignore_index=255, groups=4)(image, mask)
-    assert aug_image.shape == image.shape and aug_mask.shape == mask.shape and aug_mask.dtype == torch.int64
-    valid = aug_mask != 255
-    recovered = (aug_image[:, 0] * 2).round().long()
-    interior = valid & (recovered == recovered)  # image and mask agree wherever the mask is defined
-    agree = (recovered[interior] == aug_mask[interior]).float().mean()
-    assert agree > 0.97  # bilinear image resampling blurs a few edge pixels
-    assert not torch.equal(aug_mask, mask)

@@ -20,7 +20,7 @@ from dlbox.engine.rundir import new_run_dir, write_json
 @torch.no_grad()
 def class_heatmaps(classifier: torch.nn.Module, image: torch.Tensor) -> tuple[torch.Tensor, int]:
     """``image (C, H, W)`` -> class probabilities ``(K, h', w')`` per window and the window stride."""
-    from dlbox.segmentation.convolutionalize import convolutionalize
+    from dlbox.models.convolutionalize import convolutionalize
 
     conv = convolutionalize(classifier).eval()
     h0, w0 = conv.input_size

@@ -1,12 +1,10 @@
-"""IoU, mIoU, pixel accuracy (against torchmetrics) and the loss with an ignore index."""
+"""IoU, mIoU, pixel accuracy (against torchmetrics), per-image mIoU, with an ignore index."""
 
 import math
 
 import torch
-import torch.nn.functional as F
 from torchmetrics.functional.classification import multiclass_accuracy, multiclass_jaccard_index
 
-from dlbox.segmentation.loss import segmentation_loss, soft_dice_loss
 from dlbox.segmentation.metrics import (
     confusion_matrix,
     iou_from_confusion,
@@ -45,24 +43,3 @@ def test_per_image_miou():
     target = torch.tensor([[[0, 1]], [[0, 1]]])
     preds = torch.tensor([[[0, 1]], [[1, 1]]])
     torch.testing.assert_close(per_image_miou(preds, target, 2), torch.tensor([1.0, 0.25], dtype=torch.float64))
-
-
-def test_loss_ignores_the_ignore_index():
-    torch.manual_seed(0)
-    logits = torch.randn(2, 3, 4, 4)
-    target = torch.randint(0, 3, (2, 4, 4))
-    masked = target.clone()
-    masked[:, :2] = 255
-    expected = F.cross_entropy(logits[:, :, 2:], target[:, 2:])
-    torch.testing.assert_close(segmentation_loss(logits, masked), expected)
-    # changing the logits of ignored pixels changes nothing
-    other = logits.clone()
-    other[:, :, :2] = 100.0
-    torch.testing.assert_close(segmentation_loss(other, masked, dice_weight=0.5), segmentation_loss(logits, masked, dice_weight=0.5))
-
-
-def test_dice_is_zero_for_a_perfect_prediction():
-    target = torch.randint(0, 3, (2, 8, 8))
-    logits = F.one_hot(target, 3).permute(0, 3, 1, 2).float() * 50
-    assert float(soft_dice_loss(logits, target)) < 1e-3
-    assert float(soft_dice_loss(-logits, target)) > 0.9

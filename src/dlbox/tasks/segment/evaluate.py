@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from dlbox.config import from_dict, load_yaml
 from dlbox.engine.rundir import new_run_dir, require_run_dir, write_json
-from dlbox.segmentation.config import SegmentConfig
+from dlbox.tasks.segment.config import SegmentConfig, upgrade
 from dlbox.segmentation.metrics import confusion_matrix, per_image_miou, segmentation_report
 from dlbox.segmentation.tiling import whole_image_logits
 
@@ -50,10 +50,9 @@ def evaluate_run(
     run: str | Path, data: str | None = None, split: str = "test", out: str | Path | None = None, worst: int = 8
 ) -> tuple[Path, dict[str, Any]]:
     """Evaluate ``run`` on ``split`` of its own dataset (or ``data``); writes metrics, per-class tables, worst images."""
-    import dlbox.segmentation  # noqa: F401  registers the segmentation models
     from dlbox.model_io import load_model
-    from dlbox.segmentation.data import load_segmentation_data
-    from dlbox.segmentation.overlay import plot_examples
+    from dlbox.tasks.segment.data import load_segmentation_data
+    from dlbox.tasks.segment.overlay import plot_examples
 
     run = require_run_dir(run)
     if split not in ("train", "val", "test"):
@@ -61,16 +60,16 @@ def evaluate_run(
     cfg_path = run / "config.yaml"
     if not cfg_path.is_file():
         raise ValueError(f"{run} has no config.yaml; is it a dlbox segment run?")
-    cfg = from_dict(SegmentConfig, load_yaml(cfg_path))
+    cfg = from_dict(SegmentConfig, upgrade(load_yaml(cfg_path)))
     model = load_model(run)
     meta = model.dlbox_meta
     if meta.get("task") != "segment":
         raise ValueError(f"{run} is a {meta.get('task')!r} run, not a segmentation run")
     if data is not None:
         cfg.data.name = data
-    if cfg.data.name.startswith("masks:") and cfg.seg.classes is None:
-        cfg.seg.classes = meta["class_names"]
-    bundle = load_segmentation_data(cfg.data, cfg.seg)
+    if cfg.data.name.startswith("masks:") and cfg.segment.classes is None:
+        cfg.segment.classes = meta["class_names"]
+    bundle = load_segmentation_data(cfg.data, cfg.segment)
     if bundle.class_names != meta["class_names"]:
         raise ValueError(f"dataset {cfg.data.name!r} has classes {bundle.class_names} but the model was trained on {meta['class_names']}")
     part = getattr(bundle, split)
