@@ -13,7 +13,7 @@ from dlbox.detection.anchors import (
     yolov3_anchors,
     yolov3_tiny_anchors,
 )
-from dlbox.ops import wh_iou
+from dlbox.ops.boxes import wh_iou
 
 SHAPES = torch.tensor([[10.0, 30], [15, 15], [40, 40], [70, 20], [30, 60], [100, 120]])  # distinct areas and shapes
 

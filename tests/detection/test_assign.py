@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from dlbox.data.shapes import generate_shapes
 from dlbox.detection.assign import assign_targets
 from dlbox.detection.coder import decode_boxes
-from dlbox.ops import group_anchors, iou_reference, xyxy_to_cxcywh, yolov3_anchors
+from dlbox.ops.anchors import group_anchors, yolov3_anchors
+from dlbox.ops.boxes import iou_reference, xyxy_to_cxcywh
 
 SIZE = 64
 STRIDES = (32, 16, 8)

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from dlbox.detection.assign import assign_targets
 from dlbox.detection.coder import cell_grid
 from dlbox.detection.loss import yolo_bce_loss, yolo_paper_loss
-from dlbox.ops import ciou_loss, group_anchors, yolov3_anchors
+from dlbox.ops.anchors import group_anchors, yolov3_anchors
+from dlbox.ops.boxes import ciou_loss
 
 SIZE, C = 64, 3
 STRIDES = (32, 16, 8)

@@ -5,7 +5,9 @@ import torch
 
 from dlbox.detection.coder import decode_boxes
 from dlbox.detection.postprocess import decode_outputs, postprocess, select_detections
-from dlbox.ops import cxcywh_to_xyxy, group_anchors, nms_reference, yolov3_anchors
+from dlbox.ops.anchors import group_anchors, yolov3_anchors
+from dlbox.ops.boxes import cxcywh_to_xyxy
+from dlbox.ops.nms import nms_reference
 
 SIZE, C = 64, 3
 STRIDES = (32, 16, 8)

@@ -11,7 +11,8 @@ from dlbox.detection.loss import yolo_bce_loss, yolo_paper_loss
 from dlbox.detection.postprocess import postprocess
 from dlbox.models import create_model, list_models
 from dlbox.models.yolov3 import MULTISCALE
-from dlbox.ops import box_iou, yolov3_anchors, yolov3_tiny_anchors
+from dlbox.ops.anchors import yolov3_anchors, yolov3_tiny_anchors
+from dlbox.ops.boxes import box_iou
 
 DETECTORS = ("yolov3", "yolov3-tiny")
 SMALL = {"width": 0.125, "depth": 0.34}

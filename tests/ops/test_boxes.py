@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlbox.ops import (
+from dlbox.ops.boxes import (
     batched_box_iou,
     box_area,
     box_iou,

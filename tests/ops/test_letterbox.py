@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlbox.ops import letterbox, letterbox_boxes, letterbox_params, unletterbox_boxes
+from dlbox.ops.letterbox import letterbox, letterbox_boxes, letterbox_params, unletterbox_boxes
 
 
 def test_wide_image_is_scaled_to_the_width_and_padded_top_and_bottom():

@@ -5,7 +5,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlbox.ops import box_iou, nms, nms_reference
+from dlbox.ops.boxes import box_iou
+
+from dlbox.ops.nms import nms, nms_reference
 
 
 @st.composite

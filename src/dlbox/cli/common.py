@@ -67,5 +67,3 @@ def echo_run_dir(path: Any) -> None:
     typer.echo(f"run directory: {path}")
     sys.stdout.flush()
 
-
-nested = given  # transitional alias; removed once every command uses the shared training options
