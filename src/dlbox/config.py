@@ -31,7 +31,7 @@ class DataConfig:
     """Where images come from and how they are split."""
 
     name: str = "digits"  # digits | shapes | folder:PATH (see dlbox.data.list_datasets)
-    image_size: int | None = None  # resize to a square side; None keeps the native size
+    image_size: int | None = None  # resize to a square side; None: native (folders: median of the headers, capped at 128 px)
     val_fraction: float = 0.1
     test_fraction: float = 0.2
     split_seed: int = 0
@@ -97,7 +97,7 @@ class FabricConfig:
 class TrainRunConfig:
     """The sections every training command composes: one vocabulary across ``classify``, ``segment``, ...
 
-    A task's config adds its own section (``transfer``, ``seg``, ...) to these; a field that the task
+    A task's config adds its own section (``classify``, ``segment``, ...) to these; a field that the task
     does not use is listed in its recipe and setting it is an error naming the field and the command.
     """
 

@@ -68,6 +68,8 @@ def test_unet_train_eval_predict(tmp_path):
     assert mask.shape == (40, 52) and int(mask.max()) <= 3
     assert Image.open(pr / "scene_overlay.png").size == (52, 40)
     assert json.loads((pr / "predictions.json").read_text())[0]["mask"] == "scene_mask.png"
+    _ok(["predict", "sample:coffee", "--run", run, "--out", tmp_path / "pred-sample"])  # bundled images work too
+    assert (tmp_path / "pred-sample" / "coffee_mask.png").is_file()
 
 
 def test_valid_unet_trains_on_mask_crops_and_predicts_by_tiling(tmp_path):

@@ -50,3 +50,10 @@ def test_bf16_autocast_and_channels_last_match_float32():
     assert low.dtype == torch.bfloat16 and low.shape == reference.shape
     torch.testing.assert_close(low.float(), reference, atol=0.05, rtol=0.05)  # bf16 keeps 8 bits of mantissa
     assert float((low.float().argmax(1) == reference.argmax(1)).float().mean()) > 0.95
+
+
+def test_valid_unet_builds_with_its_defaults_and_checks_only_a_given_size():
+    model = create_model("unet", padding="valid", width=2)  # the caller gave no size: nothing to check
+    assert tuple(model(torch.rand(1, 3, 572, 572)).shape[-2:]) == (388, 388)
+    with pytest.raises(ValueError, match="556 or 572"):
+        create_model("unet", padding="valid", image_size=570, width=2)

@@ -75,7 +75,7 @@ def _check_unused(recipe: Any, cfg: Any) -> None:
     for path in recipe.unused:
         if _get(cfg, path) != _get(defaults, path):
             raise ValueError(
-                f"config field {path} is not used by `dlbox {recipe.task} train` (it would do nothing); remove it"
+                f"config field {path} is not used by `dlbox {recipe.task}` (it would do nothing); remove it"
             )
 
 

@@ -51,6 +51,8 @@ def build_scheduler(
     if cfg.schedule == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, cfg.step_size * steps_per_epoch), gamma=cfg.gamma)
     if cfg.schedule == "onecycle":
+        # torch's OneCycleLR divides by (warm-up steps - 1) and by the remaining steps: it needs 5 or more
+        total_steps = max(total_steps, 5)
         max_lr = [g["lr"] for g in optimizer.param_groups]
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps, pct_start=ONECYCLE_WARMUP)
     raise ValueError(f"unknown schedule {cfg.schedule!r}; valid: {', '.join(SCHEDULES)}")
@@ -75,7 +77,7 @@ def adapt_to_budget(optimizers: list[torch.optim.Optimizer], schedulers: list[An
         scheduler._last_lr = [lr * lr_scale for lr in scheduler.get_last_lr()]
         if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):  # its phase boundaries follow the total
             fresh = torch.optim.lr_scheduler.OneCycleLR(
-                torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), max_lr=1.0, total_steps=total_steps, pct_start=ONECYCLE_WARMUP
+                torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), max_lr=1.0, total_steps=max(total_steps, 5), pct_start=ONECYCLE_WARMUP
             )
             scheduler.total_steps, scheduler._schedule_phases = fresh.total_steps, fresh._schedule_phases
         elif isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):

@@ -110,14 +110,15 @@ class UNet(nn.Module):
 def unet(
     in_channels: int = 3,
     num_classes: int = 2,
-    image_size: int | Sequence[int] = 64,
+    image_size: int | Sequence[int] | None = None,
     depth: int = 4,
     width: int = 64,
     padding: str = "same",
     batch_norm: bool = True,
     activation: str = "relu",
 ) -> UNet:
-    """A U-Net; ``image_size`` is checked (a valid U-Net needs integral sizes at every level)."""
+    """A U-Net; an ``image_size`` the caller gives is checked (a valid U-Net needs integral sizes at every level)."""
     model = UNet(in_channels, num_classes, depth, width, padding, batch_norm, activation)
-    model.output_hw(as_hw(image_size))
+    if image_size is not None:
+        model.output_hw(as_hw(image_size))
     return model

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from dlbox.data.images import read_image
+from dlbox.data.samples import image_label
 from dlbox.engine.rundir import new_run_dir, write_json
 
 
@@ -43,7 +44,7 @@ def predict_images(
     out_dir = new_run_dir("segment-predict", None, out)
     rows, used = [], set()
     for path, x in zip(images, tensors):
-        stem = _unique(Path(path).stem, used)
+        stem = _unique(image_label(path), used)
         pred = whole_image_logits(model, x[None], overlap=meta.get("tile_overlap", 16))[0].argmax(0)  # (H, W)
         write_mask(out_dir / f"{stem}_mask.png", pred)
         _save_rgb(overlay(x, pred, ignore_index=meta.get("ignore_index", 255)), out_dir / f"{stem}_overlay.png")
