@@ -64,7 +64,7 @@ def transfer(
 @training_command(StyleTrainConfig(), hide=("model", "image_size", "init", "backbone_lr_mult", "augment"))
 def train(
     common: dict,
-    style: str = typer.Option(..., help="style image: a file or sample:NAME"),
+    style: Optional[str] = typer.Option(None, help="style image: a file or sample:NAME (default: sample:chelsea)"),
     size: Optional[int] = typer.Option(None, min=16, help="side of the square content crops (default 128); --data gives the content images: samples (default) | folder:PATH | digits | shapes"),
     style_size: Optional[int] = typer.Option(None, min=8, help="longer side of the style image (default: --size)"),
     loss_model: Optional[str] = typer.Option(None, help="loss network: run dir, dlbox model or torchvision:NAME (default vgg16)"),
