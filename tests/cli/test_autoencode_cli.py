@@ -75,7 +75,7 @@ def test_anomaly_command_builds_the_attack_section(tmp_path):
         (["anomaly", "--attack-run", "nowhere"], "run directory nowhere does not exist"),
         (["train", "--data", "mnist"], "valid datasets"),
         (["manifold", "--set", "autoencode.grid=1"], "must be at least 2"),
-        (["train", "--set", "data.augment=true"], "data.augment is not used by `dlbox autoencode train`"),
+        (["train", "--set", "data.augment=true"], "data.augment is not used by `dlbox autoencode`"),
         (["train", "--monitor", "val_acc"], "val_loss, val_psnr"),
     ],
 )

@@ -123,6 +123,18 @@ class Recipe:
     upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # an older config.yaml in today's keys
     curves: tuple[tuple[str, ...], ...] | None = None  # curves.png panels (default: losses and val metrics)
 
+    @classmethod
+    def of(cls, module: str, **settings: Any) -> Recipe:
+        """The recipe of the task module ``module`` (pass ``__name__``): its functions named after the fields
+        (``load_data``, ``build_model``, ``make_step``, ``finish``; where it has them ``check``, ``prepare``,
+        ``param_groups``, ``model_meta``, ``data_info``, ``upgrade``), plus the plain ``settings``."""
+        import dataclasses
+        import sys
+
+        namespace = vars(sys.modules[module])
+        found = {f.name: namespace[f.name] for f in dataclasses.fields(cls) if callable(namespace.get(f.name)) and f.name not in settings}
+        return cls(**found, **settings)
+
 
 def train(recipe: Recipe, cfg: Any, resume: str | Path | None = None, changes: dict[str, Any] | None = None) -> Path:
     """Train as ``cfg`` says, or continue the unfinished run ``resume``; return the complete run directory.

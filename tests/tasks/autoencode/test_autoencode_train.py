@@ -98,7 +98,7 @@ def test_unused_shared_fields_are_errors(field):
     section, _, key = field.rpartition(".")
     target = getattr(cfg, section) if section else cfg
     setattr(target, key, {"init": "runs/classify/x", "backbone_lr_mult": 0.1, "augment": True, "num_workers": 0}[key])
-    with pytest.raises(ValueError, match=f"config field {field} is not used by `dlbox autoencode train`"):
+    with pytest.raises(ValueError, match=f"config field {field} is not used by `dlbox autoencode`"):
         check_config(RECIPE, cfg)
 
 

@@ -8,7 +8,7 @@ import torch
 from dlbox.data.bundle import DataBundle
 from dlbox.tasks.segment.config import SegmentConfig
 from dlbox.tasks.segment.model_init import UNET_DEFAULTS, build_segmentation_model
-from dlbox.tasks.segment.train import _param_groups
+from dlbox.tasks.segment.train import param_groups
 
 BUNDLE = DataBundle(train={}, val={}, test={}, class_names=["bg", "a", "b"], in_channels=3, image_size=(32, 32), info={})
 
@@ -44,10 +44,10 @@ def test_backbone_lr_mult_puts_exactly_the_features_in_the_slower_group(classifi
     cfg = _cfg("fcn8s")
     cfg.init, cfg.optim.lr, cfg.optim.backbone_lr_mult = str(classifier_run), 0.01, 0.1
     model = build_segmentation_model(cfg, BUNDLE)
-    backbone, rest = _param_groups(cfg, model)["model"]
+    backbone, rest = param_groups(cfg, model)["model"]
     assert backbone["lr"] == pytest.approx(0.001) and rest["lr"] == pytest.approx(0.01)
     assert {id(p) for p in backbone["params"]} == {id(p) for p in model.features.parameters()}
     every = [id(p) for p in backbone["params"] + rest["params"]]
     assert sorted(every) == sorted(id(p) for p in model.parameters()) and len(set(every)) == len(every)
     cfg.optim.backbone_lr_mult = 1.0
-    assert _param_groups(cfg, model)["model"] == list(model.parameters())  # one group: nothing to separate
+    assert param_groups(cfg, model)["model"] == list(model.parameters())  # one group: nothing to separate

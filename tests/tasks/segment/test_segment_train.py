@@ -48,7 +48,7 @@ def test_invalid_options_fail_before_any_run_directory(tiny_seg_cfg, tmp_path):
         (lambda c: setattr(c, "init", str(tmp_path)), "--init starts an FCN"),
         (lambda c: setattr(c.segment, "classes", ["a", "b"]), "masks:IMAGES_DIR,MASKS_DIR"),
         (lambda c: setattr(c.segment, "dice_weight", -1.0), "dice_weight"),
-        (lambda c: setattr(c.data, "train_per_class", 3), "data.train_per_class is not used by `dlbox segment train`"),
+        (lambda c: setattr(c.data, "train_per_class", 3), "data.train_per_class is not used by `dlbox segment`"),
         (lambda c: setattr(c.train, "monitor", "val_acc"), "val_miou"),
         (lambda c: setattr(c.optim, "backbone_lr_mult", 0.1), "goes with --init"),
     ]

@@ -36,7 +36,7 @@ def train(cfg: AutoencodeConfig | None = None, resume: str | Path | None = None,
     return run_training(RECIPE, cfg or AutoencodeConfig(), resume, changes)
 
 
-def _check(cfg: AutoencodeConfig) -> None:
+def check(cfg: AutoencodeConfig) -> None:
     """Autoencoder options: valid values, and no option that the mode would ignore."""
     opts = cfg.autoencode
     if opts.mode not in MODES:
@@ -82,7 +82,7 @@ def _check_attack(anomaly: AnomalyOptions) -> None:
     classifier_info(attack)
 
 
-def _load_data(cfg: AutoencodeConfig) -> Any:
+def load_data(cfg: AutoencodeConfig) -> Any:
     """The dataset, in memory; anomaly mode: train and validation keep only the normal classes."""
     from dlbox.autoencoders.anomaly import filter_classes
     from dlbox.data import load_dataset
@@ -118,14 +118,14 @@ def _normal(cfg: AutoencodeConfig, bundle: Any) -> list[int] | None:
     return normal_class_indices(cfg.autoencode.anomaly.normal, bundle.class_names)
 
 
-def _build_model(cfg: AutoencodeConfig, bundle: Any) -> Any:
+def build_model(cfg: AutoencodeConfig, bundle: Any) -> Any:
     from dlbox.models import create_model
 
     shape = {"in_channels": bundle.in_channels, "image_size": list(bundle.image_size)}
     return create_model(cfg.model.name, **{**shape, **cfg.model.kwargs})
 
 
-def _make_step(run: Run) -> Any:
+def make_step(run: Run) -> Any:
     from dlbox.tasks.autoencode.step import AutoencoderStep
 
     return AutoencoderStep(run)
@@ -142,7 +142,7 @@ def _latent_dim(run: Run) -> int | None:
     return int(getattr(unwrap(run.eval_model), "latent_dim", 0)) or None
 
 
-def _model_meta(run: Run) -> dict[str, Any]:
+def model_meta(run: Run) -> dict[str, Any]:
     return {
         "mode": run.cfg.autoencode.mode,
         "latent_dim": _latent_dim(run),
@@ -151,11 +151,11 @@ def _model_meta(run: Run) -> dict[str, Any]:
     }
 
 
-def _data_info(cfg: AutoencodeConfig, bundle: Any) -> dict[str, Any]:
+def data_info(cfg: AutoencodeConfig, bundle: Any) -> dict[str, Any]:
     return {"normal_classes": _normal_names(cfg, bundle)}
 
 
-def _finish(run: Run) -> dict[str, Any]:
+def finish(run: Run) -> dict[str, Any]:
     """The mode's test measurements and figures (metrics.json entries and PNGs)."""
     from dlbox.engine.run import unwrap
     from dlbox.tasks.autoencode.evaluate import evaluate_mode
@@ -165,17 +165,10 @@ def _finish(run: Run) -> dict[str, Any]:
     return {"mode": run.cfg.autoencode.mode, **report, "latent_dim": _latent_dim(run)}
 
 
-RECIPE = Recipe(
+RECIPE = Recipe.of(
+    __name__,
     task="autoencode",
     config_type=AutoencodeConfig,
-    load_data=_load_data,
-    build_model=_build_model,
-    make_step=_make_step,
-    finish=_finish,
     monitors=("val_loss", "val_psnr"),
-    check=_check,
     unused=UNUSED,
-    model_meta=_model_meta,
-    data_info=_data_info,
-    upgrade=upgrade,
 )

@@ -16,7 +16,7 @@ def train(cfg: ClassifyConfig | None = None, resume: str | Path | None = None, c
     return run_training(RECIPE, cfg or ClassifyConfig(), resume, changes)
 
 
-def _check(cfg: ClassifyConfig) -> None:
+def check(cfg: ClassifyConfig) -> None:
     if cfg.classify.freeze not in (None, "features"):
         raise ValueError(f"--freeze {cfg.classify.freeze!r} is not valid; the only part that can be frozen is 'features'")
     if cfg.classify.freeze and not cfg.init:
@@ -27,31 +27,31 @@ def _check(cfg: ClassifyConfig) -> None:
         raise ValueError(f"classify.label_smoothing must lie in [0, 1), got {cfg.classify.label_smoothing}")
 
 
-def _load_data(cfg: ClassifyConfig) -> Any:
+def load_data(cfg: ClassifyConfig) -> Any:
     from dlbox.data import load_dataset
 
     return load_dataset(cfg.data)
 
 
-def _param_groups(cfg: ClassifyConfig, model: Any) -> dict[str, list[Any]]:
-    from dlbox.tasks.classify.model_init import param_groups
+def param_groups(cfg: ClassifyConfig, model: Any) -> dict[str, list[Any]]:
+    from dlbox.tasks.classify.model_init import param_groups as groups
 
-    return {"model": param_groups(model, cfg.optim.lr, cfg.classify.freeze, cfg.optim.backbone_lr_mult)}
-
-
-def _build_model(cfg: ClassifyConfig, bundle: Any) -> Any:
-    from dlbox.tasks.classify.model_init import build_model
-
-    return build_model(cfg, bundle)
+    return {"model": groups(model, cfg.optim.lr, cfg.classify.freeze, cfg.optim.backbone_lr_mult)}
 
 
-def _make_step(run: Run) -> Any:
+def build_model(cfg: ClassifyConfig, bundle: Any) -> Any:
+    from dlbox.tasks.classify.model_init import build_model as build
+
+    return build(cfg, bundle)
+
+
+def make_step(run: Run) -> Any:
     from dlbox.tasks.classify.step import ClassificationStep
 
     return ClassificationStep(run)
 
 
-def _finish(run: Run) -> dict[str, Any]:
+def finish(run: Run) -> dict[str, Any]:
     """Test accuracy, per-class precision/recall and the confusion matrix (metrics.json and a PNG)."""
     import numpy as np
 
@@ -73,15 +73,9 @@ def _finish(run: Run) -> dict[str, Any]:
     }
 
 
-RECIPE = Recipe(
+RECIPE = Recipe.of(
+    __name__,
     task="classify",
     config_type=ClassifyConfig,
-    load_data=_load_data,
-    build_model=_build_model,
-    make_step=_make_step,
-    finish=_finish,
     monitors=("val_acc", "val_loss"),
-    check=_check,
-    param_groups=_param_groups,
-    upgrade=upgrade,
 )

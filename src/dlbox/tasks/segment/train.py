@@ -16,7 +16,7 @@ def train(cfg: SegmentConfig | None = None, resume: str | Path | None = None, ch
     return run_training(RECIPE, cfg or SegmentConfig(), resume, changes)
 
 
-def _check(cfg: SegmentConfig) -> None:
+def check(cfg: SegmentConfig) -> None:
     from dlbox.tasks.segment.model_init import check_model_choice
 
     check_model_choice(cfg)
@@ -33,19 +33,19 @@ def _check(cfg: SegmentConfig) -> None:
         raise ValueError(f"--classes (segment.classes) names the classes of a masks:IMAGES_DIR,MASKS_DIR dataset; {cfg.data.name!r} has its own")
 
 
-def _load_data(cfg: SegmentConfig) -> Any:
+def load_data(cfg: SegmentConfig) -> Any:
     from dlbox.tasks.segment.data import load_segmentation_data
 
     return load_segmentation_data(cfg.data, cfg.segment)
 
 
-def _build_model(cfg: SegmentConfig, bundle: Any) -> Any:
+def build_model(cfg: SegmentConfig, bundle: Any) -> Any:
     from dlbox.tasks.segment.model_init import build_segmentation_model
 
     return build_segmentation_model(cfg, bundle)
 
 
-def _param_groups(cfg: SegmentConfig, model: Any) -> dict[str, list[Any]]:
+def param_groups(cfg: SegmentConfig, model: Any) -> dict[str, list[Any]]:
     """An FCN fine-tuned from ``--init``: its backbone (``features``) at ``lr * backbone_lr_mult``."""
     params = [p for p in model.parameters() if p.requires_grad]
     if not cfg.init or cfg.optim.backbone_lr_mult == 1.0:
@@ -57,13 +57,13 @@ def _param_groups(cfg: SegmentConfig, model: Any) -> dict[str, list[Any]]:
     ]}
 
 
-def _make_step(run: Run) -> Any:
+def make_step(run: Run) -> Any:
     from dlbox.tasks.segment.step import SegmentationStep
 
     return SegmentationStep(run)
 
 
-def _finish(run: Run) -> dict[str, Any]:
+def finish(run: Run) -> dict[str, Any]:
     """Whole test images (tiled for a valid U-Net): mIoU, pixel accuracy, per-class IoU, confusion; example overlays."""
     from dlbox.data import split_len
     from dlbox.engine.run import unwrap
@@ -88,22 +88,15 @@ def _finish(run: Run) -> dict[str, Any]:
     }
 
 
-def _model_meta(run: Run) -> dict[str, Any]:
+def model_meta(run: Run) -> dict[str, Any]:
     """What prediction needs besides the weights: the label to ignore and the tiling overlap."""
     return {"ignore_index": run.cfg.segment.ignore_index, "tile_overlap": run.cfg.segment.tile_overlap}
 
 
-RECIPE = Recipe(
+RECIPE = Recipe.of(
+    __name__,
     task="segment",
     config_type=SegmentConfig,
-    load_data=_load_data,
-    build_model=_build_model,
-    make_step=_make_step,
-    finish=_finish,
     monitors=("val_miou", "val_loss", "val_pixel_acc"),
-    check=_check,
     unused=("data.train_per_class", "data.on_bad_image", "data.in_memory_limit_mb"),
-    param_groups=_param_groups,
-    model_meta=_model_meta,
-    upgrade=upgrade,
 )

@@ -25,7 +25,7 @@ def train(cfg: StyleTrainConfig | None = None, resume: str | Path | None = None,
     return run_training(RECIPE, cfg or StyleTrainConfig(), resume, changes)
 
 
-def _check(cfg: StyleTrainConfig) -> None:
+def check(cfg: StyleTrainConfig) -> None:
     if cfg.train.batch_size == "full":
         return
     if cfg.data.image_size is None or cfg.data.image_size < 16:
@@ -34,19 +34,19 @@ def _check(cfg: StyleTrainConfig) -> None:
         raise ValueError(f"--style-size must be at least 8 pixels, got {cfg.style.style_size}")
 
 
-def _load_data(cfg: StyleTrainConfig) -> Any:
+def load_data(cfg: StyleTrainConfig) -> Any:
     from dlbox.tasks.style.data import load_content
 
     return load_content(cfg.data.name, int(cfg.data.image_size))
 
 
-def _build_model(cfg: StyleTrainConfig, bundle: Any) -> nn.Module:
+def build_model(cfg: StyleTrainConfig, bundle: Any) -> nn.Module:
     from dlbox.models import create_model
 
     return create_model(cfg.model.name, **{"in_channels": 3, **cfg.model.kwargs})
 
 
-def _prepare(cfg: StyleTrainConfig, bundle: Any, device: torch.device) -> dict[str, Any]:
+def prepare(cfg: StyleTrainConfig, bundle: Any, device: torch.device) -> dict[str, Any]:
     """The loss network and the style image: a bad model name or image fails before the run directory exists."""
     from dlbox.data.samples import load_image
     from dlbox.features.sources import load_network
@@ -61,13 +61,13 @@ def _prepare(cfg: StyleTrainConfig, bundle: Any, device: torch.device) -> dict[s
     return {"loss": loss, "style": style, "layers": (content_layer, style_layers), "network": network.describe()}
 
 
-def _make_step(run: Run) -> Any:
+def make_step(run: Run) -> Any:
     from dlbox.tasks.style.step import PerceptualStep
 
     return PerceptualStep(run)
 
 
-def _model_meta(run: Run) -> dict[str, Any]:
+def model_meta(run: Run) -> dict[str, Any]:
     content_layer, style_layers = run.extras["layers"]
     return {"style": run.cfg.style.image, "size": run.cfg.data.image_size, "loss_network": run.extras["network"],
             "content_layer": content_layer, "style_layers": style_layers, "input": {"channels": 3, "size": None}}
@@ -87,7 +87,7 @@ def seconds_per_image(net: nn.Module, size: int = 256, repeats: int = 3) -> floa
     return sorted(times)[len(times) // 2]
 
 
-def _finish(run: Run) -> dict[str, Any]:
+def finish(run: Run) -> dict[str, Any]:
     """``style.png``, a gallery of stylised validation images, the per-image speed and the loss figures."""
     from dlbox.engine.run import unwrap
     from dlbox.tasks.input_run import save_gallery, save_png
@@ -112,19 +112,12 @@ def _finish(run: Run) -> dict[str, Any]:
     }
 
 
-RECIPE = Recipe(
+RECIPE = Recipe.of(
+    __name__,
     task="style",
     config_type=StyleTrainConfig,
-    load_data=_load_data,
-    build_model=_build_model,
-    make_step=_make_step,
-    finish=_finish,
     monitors=("val_loss", "val_content", "val_style"),
-    prepare=_prepare,
-    check=_check,
     unused=("init", "optim.backbone_lr_mult", "data.val_fraction", "data.test_fraction", "data.split_seed", "data.on_bad_image",
             "data.train_per_class", "data.num_samples", "data.shapes", "data.grayscale", "data.in_memory_limit_mb", "data.augment"),
-    model_meta=_model_meta,
-    upgrade=upgrade,
     curves=(("train_loss", "val_loss"), ("val_content",), ("val_style",)),
 )
