@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, given, user_errors
-from dlbox.cli.training import run_training, training_command
+from dlbox.cli.common import given, user_errors
+from dlbox.cli.training import print_run_summary, run_training, training_command
 from dlbox.tasks.autoencode.config import default_config
 
 app = typer.Typer(help="Autoencoders: reconstruction, denoising, anomaly detection, the data manifold.", no_args_is_help=True)
@@ -30,34 +30,26 @@ def _run(mode: str, common: dict[str, Any], latent_dim: int | None, section: dic
     if latent_dim is not None:
         common["model_arg"] = [*(common["model_arg"] or []), f"latent_dim={latent_dim}"]
     run_dir = run_training(train_autoencoder, defaults, common, autoencode=given(mode=mode, **section))
-    _print_summary(run_dir)
+    print_run_summary(run_dir, _headline)
 
 
-def _print_summary(run_dir: Path) -> None:
-    import json
-    import os
-
-    if os.environ.get("RANK", "0") != "0":  # torchrun / fabric run: every process runs this CLI; rank 0 reports
-        return
-    m = json.loads((run_dir / "metrics.json").read_text())
+def _headline(m: dict[str, Any]) -> str:
     mode = m["mode"]
     if mode == "denoise":
-        typer.echo(f"sigma {m['sigma']:g}: PSNR noisy {m['psnr_noisy']:.2f} dB -> denoised {m['psnr_denoised']:.2f} dB "
-                   f"(gain {m['psnr_gain']:+.2f} dB) on {m['n_test']} held-out images")
-    elif mode == "anomaly":
-        typer.echo(f"normal {','.join(m['normal_classes'])} vs anomalous {','.join(m['anomalous_classes'])}: ROC-AUC {m['roc_auc']:.4f}; "
-                   f"at threshold {m['threshold']:.4g}: detection {m['detection_rate']:.3f}, false alarms {m['false_alarm_rate']:.3f}")
-        if "adversarial" in m:
-            adv = m["adversarial"]
-            auc = "n/a" if adv["roc_auc"] is None else f"{adv['roc_auc']:.4f}"
-            typer.echo(f"adversarial examples ({adv['attack']['method']}, eps {adv['attack']['eps']:g}, {adv['n_anomalous']} successful): "
-                       f"ROC-AUC {auc}, detection {adv['detection_rate'] or 0:.3f}")
-    elif mode == "manifold":
-        typer.echo(f"{m['latent_dim']}-d code: test PSNR {m['test_psnr']:.2f} dB, 5-NN accuracy in the code {m['knn5_accuracy']:.3f}")
-    else:
-        typer.echo(f"test reconstruction: MSE {m['test_mse']:.5f}, PSNR {m['test_psnr']:.2f} dB")
-    typer.echo(f"{m['epochs']} epochs, {m['train_time_s']:.1f} s training, stopped by {m['stopped_by']}")
-    echo_run_dir(run_dir)
+        return (f"sigma {m['sigma']:g}: PSNR noisy {m['psnr_noisy']:.2f} dB -> denoised {m['psnr_denoised']:.2f} dB "
+                f"(gain {m['psnr_gain']:+.2f} dB) on {m['n_test']} held-out images")
+    if mode == "manifold":
+        return f"{m['latent_dim']}-d code: test PSNR {m['test_psnr']:.2f} dB, 5-NN accuracy in the code {m['knn5_accuracy']:.3f}"
+    if mode != "anomaly":
+        return f"test reconstruction: MSE {m['test_mse']:.5f}, PSNR {m['test_psnr']:.2f} dB"
+    line = (f"normal {','.join(m['normal_classes'])} vs anomalous {','.join(m['anomalous_classes'])}: ROC-AUC {m['roc_auc']:.4f}; "
+            f"at threshold {m['threshold']:.4g}: detection {m['detection_rate']:.3f}, false alarms {m['false_alarm_rate']:.3f}")
+    if "adversarial" in m:
+        adv = m["adversarial"]
+        auc = "n/a" if adv["roc_auc"] is None else f"{adv['roc_auc']:.4f}"
+        line += (f"\nadversarial examples ({adv['attack']['method']}, eps {adv['attack']['eps']:g}, {adv['n_anomalous']} successful): "
+                 f"ROC-AUC {auc}, detection {adv['detection_rate'] or 0:.3f}")
+    return line
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dlbox.cli.common import echo_run_dir, user_errors
-from dlbox.cli.training import run_training, training_command
+from dlbox.cli.training import print_run_summary, run_training, training_command
 from dlbox.tasks.classify.config import ClassifyConfig
 
 app = typer.Typer(help="Image classification: train, evaluate, predict; transfer learning and fine-tuning.", no_args_is_help=True)
@@ -35,21 +35,7 @@ def train(
         data={"train_per_class": train_per_class, "on_bad_image": on_bad_image},
         classify={"weights": weights, "freeze": freeze},
     )
-    _print_summary(run_dir)
-
-
-def _print_summary(run_dir: Path) -> None:
-    import json
-    import os
-
-    if os.environ.get("RANK", "0") != "0":  # torchrun / fabric run: every process runs this CLI; rank 0 reports
-        return
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    typer.echo(
-        f"test accuracy {metrics['test_acc']:.4f} | epochs {metrics['epochs']} | "
-        f"{metrics['train_time_s']:.1f} s training | {metrics['images_per_s']:.0f} img/s | stopped by {metrics['stopped_by']}"
-    )
-    echo_run_dir(run_dir)
+    print_run_summary(run_dir, lambda m: f"test accuracy {m['test_acc']:.4f}")
 
 
 @app.command("eval")

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dlbox.cli.common import echo_run_dir, user_errors
-from dlbox.cli.training import run_training, training_command
+from dlbox.cli.training import print_run_summary, run_training, training_command
 from dlbox.tasks.segment.config import SegmentConfig
 
 app = typer.Typer(
@@ -42,21 +42,7 @@ def train(
         data={"num_samples": num_samples},
         segment={"dice_weight": dice_weight, "ignore_index": ignore_index, "classes": class_list},
     )
-    _print_summary(run_dir)
-
-
-def _print_summary(run_dir: Path) -> None:
-    import json
-    import os
-
-    if os.environ.get("RANK", "0") != "0":  # torchrun / fabric run: every process runs this CLI; rank 0 reports
-        return
-    m = json.loads((run_dir / "metrics.json").read_text())
-    typer.echo(
-        f"test mIoU {m['test_miou']:.4f} | pixel accuracy {m['test_pixel_acc']:.4f} | epochs {m['epochs']} | "
-        f"{m['train_time_s']:.1f} s training | {m['images_per_s']:.0f} img/s | stopped by {m['stopped_by']}"
-    )
-    echo_run_dir(run_dir)
+    print_run_summary(run_dir, lambda m: f"test mIoU {m['test_miou']:.4f} | pixel accuracy {m['test_pixel_acc']:.4f}")
 
 
 @app.command("eval")

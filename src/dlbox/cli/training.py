@@ -125,6 +125,22 @@ def run_training(train: Callable[..., Path], defaults: Any, common: dict[str, An
     return train(cfg, resume=common["resume"], changes=changes if common["resume"] else None)
 
 
+def print_run_summary(run_dir: Path, headline: Callable[[dict[str, Any]], str]) -> None:
+    """The task's headline figures, the loop's figures and the run directory (rank 0 only: under torchrun or
+    ``fabric run`` every process runs the CLI)."""
+    import json
+    import os
+
+    from dlbox.cli.common import echo_run_dir
+
+    if os.environ.get("RANK", "0") != "0":
+        return
+    m = json.loads((run_dir / "metrics.json").read_text())
+    typer.echo(headline(m))
+    typer.echo(f"epochs {m['epochs']} | {m['train_time_s']:.1f} s training | {m['images_per_s']:.0f} img/s | stopped by {m['stopped_by']}")
+    echo_run_dir(run_dir)
+
+
 def _int(text: str, option: str) -> int:
     try:
         value = int(text)
