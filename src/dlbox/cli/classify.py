@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli.common import echo_run_dir, print_table, user_errors
 from dlbox.cli.training import print_run_summary, run_training, training_command
 from dlbox.tasks.classify.config import ClassifyConfig
 
@@ -50,20 +50,9 @@ def evaluate(
     from dlbox.tasks.classify.evaluate import evaluate_run
 
     out_dir, report = evaluate_run(run, data=data, split=split, out=out)
-    _print_report(report)
+    rows = [[name, f"{r['precision']:.3f}", f"{r['recall']:.3f}", str(r["support"])] for name, r in report["per_class"].items()]
+    print_table(f"accuracy {report['accuracy']:.4f} on {report['n']} images", ["class", "precision", "recall", "support"], rows)
     echo_run_dir(out_dir)
-
-
-def _print_report(report: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"accuracy {report['accuracy']:.4f} on {report['n']} images")
-    for col in ("class", "precision", "recall", "support"):
-        table.add_column(col, justify="right")
-    for name, row in report["per_class"].items():
-        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", str(row["support"]))
-    Console().print(table)
 
 
 @app.command()

@@ -35,6 +35,43 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# An option shared by several commands: (type, option declarations, help, config path whose default --help shows).
+OptionSpec = tuple[Any, tuple[str, ...], str, "str | None"]
+
+
+def with_options(table: dict[str, OptionSpec], defaults: Any = None, hide: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Decorate ``fn(common, **own)``: typer sees ``fn``'s own options plus ``table``'s (minus ``hide``), each
+    defaulting to None so a config file is not overridden, with the config's default shown in ``--help``.
+    ``fn`` receives the shared ones as the dict ``common``."""
+    import inspect
+
+    def decorate(fn: F) -> F:
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in inspect.signature(fn).parameters.values() if p.name != "common"]
+        shared = []
+        for name, (kind, decls, help_text, path) in table.items():
+            if name in hide:
+                continue
+            default = _default_of(defaults, path) if path and defaults is not None else None
+            shown = f"{help_text} (default: {default})" if default not in (None, [], {}) else help_text
+            shared.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=typer.Option(None, *decls, help=shown), annotation=kind))
+
+        @functools.wraps(fn)
+        def wrapper(**kwargs: Any) -> Any:
+            common = {name: kwargs.pop(name, None) for name in table}
+            return fn(common=common, **kwargs)
+
+        wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _default_of(cfg: Any, path: str) -> Any:
+    for key in path.split("."):
+        cfg = getattr(cfg, key)
+    return cfg
+
+
 def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
     """``["depth=3", "channels=[16,32]"]`` -> ``{"depth": 3, "channels": [16, 32]}`` (values read as YAML)."""
     from dlbox.config import read_value
@@ -61,6 +98,19 @@ def given(**values: Any) -> dict[str, Any]:
         if value is not None:
             out[key] = value
     return out
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A right-aligned rich table (per-class reports and the like)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, justify="right")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
 
 
 def echo_run_dir(path: Any) -> None:

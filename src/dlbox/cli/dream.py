@@ -15,7 +15,9 @@ app = typer.Typer(help="DeepDream: amplify what a network sees in an image.", no
 
 @app.command()
 @user_errors
+@o.input_command(hide=("param", "scale", "rotate"))
 def dream(
+    common: dict,
     image: str = typer.Argument(..., help="an image file or sample:NAME (e.g. sample:coffee)"),
     model: str = o.MODEL,
     layers: Optional[list[str]] = typer.Option(None, help="layers to amplify (repeat, or comma-separated; default: the last feature block)"),
@@ -26,13 +28,6 @@ def dream(
     octaves: Optional[int] = typer.Option(None, min=1, help="pyramid levels"),
     octave_scale: Optional[float] = typer.Option(None, min=1.0, help="size ratio between octaves (> 1)"),
     size: Optional[int] = typer.Option(None, min=1, help="work at this longer side (default: the image's size, at most 1024)"),
-    weights: Optional[str] = o.WEIGHTS,
-    steps: Optional[int] = typer.Option(None, min=0, help="gradient-ascent steps per octave"),
-    lr: Optional[float] = typer.Option(None, min=0.0, help="step size (pixels, after gradient normalisation)"),
-    optimizer: Optional[str] = o.OPTIMIZER, jitter: Optional[int] = o.JITTER,
-    l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
-    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Gradient ascent on IMAGE over an octave pyramid with detail reinjection.
 
@@ -45,13 +40,11 @@ def dream(
     from dlbox.tasks.dream.config import DreamRunConfig
     from dlbox.tasks.dream.run import run_dream
 
-    optimize = dict(steps=steps, lr=lr, optimizer=optimizer, jitter=jitter, l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma,
-                    seed=seed, progress=progress)
-    direct = given(image=image, model=model, guide=guide, size=size, weights=weights, accelerator=accelerator, name=name,
-                     out=str(out) if out else None,
-                     dream=dict(layers=o.split_list(layers), target=target, channel=channel, class_=class_, octaves=octaves,
-                                octave_scale=octave_scale, optimize=optimize))
-    run_dir = run_dream(resolve(DreamRunConfig(), config, set_, **direct))
+    direct = o.input_sections(common, optimize_at="dream.optimize")
+    direct["dream"] = {**direct.get("dream", {}), **given(layers=o.split_list(layers), target=target, channel=channel, class_=class_,
+                                                           octaves=octaves, octave_scale=octave_scale)}
+    direct.update(given(image=image, model=model, guide=guide, size=size))
+    run_dir = run_dream(resolve(DreamRunConfig(), common["config"], common["set_"], **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     octs = " -> ".join("x".join(map(str, s)) for s in reversed(m["octave_sizes"]))
     typer.echo(f"objective {m['objective_before']:.4g} -> {m['objective_after']:.4g}; octaves {octs}; output {'x'.join(map(str, m['output_size']))}")

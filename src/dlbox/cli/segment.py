@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli.common import echo_run_dir, print_table, user_errors
 from dlbox.cli.training import print_run_summary, run_training, training_command
 from dlbox.tasks.segment.config import SegmentConfig
 
@@ -58,20 +58,10 @@ def evaluate(
     from dlbox.tasks.segment.evaluate import evaluate_run
 
     out_dir, report = evaluate_run(run, data=data, split=split, out=out, worst=worst)
-    _print_report(report)
+    rows = [[name, "-" if r["iou"] is None else f"{r['iou']:.3f}", str(r["pixels"]), str(r["predicted"])] for name, r in report["per_class"].items()]
+    print_table(f"mIoU {report['miou']:.4f} | pixel accuracy {report['pixel_acc']:.4f} on {report['n']} images",
+                ["class", "IoU", "pixels", "predicted"], rows)
     echo_run_dir(out_dir)
-
-
-def _print_report(report: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"mIoU {report['miou']:.4f} | pixel accuracy {report['pixel_acc']:.4f} on {report['n']} images")
-    for col in ("class", "IoU", "pixels", "predicted"):
-        table.add_column(col, justify="right")
-    for name, row in report["per_class"].items():
-        table.add_row(name, "-" if row["iou"] is None else f"{row['iou']:.3f}", str(row["pixels"]), str(row["predicted"]))
-    Console().print(table)
 
 
 @app.command()

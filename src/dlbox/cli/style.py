@@ -21,11 +21,12 @@ CONTENT_LAYER = typer.Option(None, help="content layer (default: relu4_2 for tra
 
 @app.command()
 @user_errors
+@o.input_command(hide=("param", "jitter", "scale", "rotate", "l2", "blur_every", "blur_sigma"))
 def transfer(
+    common: dict,
     content: str = typer.Argument(..., help="content image: a file or sample:NAME"),
     style: str = typer.Argument(..., help="style image: a file or sample:NAME"),
     model: Optional[str] = typer.Option(None, help="loss network: torchvision:NAME (default vgg19), a run directory or a dlbox model"),
-    weights: Optional[str] = o.WEIGHTS,
     size: Optional[int] = typer.Option(None, min=8, help="longer side of the content image and result (default 256)"),
     style_size: Optional[int] = typer.Option(None, min=8, help="longer side of the style image (default: --size)"),
     content_layer: Optional[str] = CONTENT_LAYER,
@@ -34,10 +35,6 @@ def transfer(
     alpha: Optional[float] = typer.Option(None, min=0.0, help="content weight"),
     beta: Optional[float] = typer.Option(None, min=0.0, help="style weight"),
     init: Optional[str] = typer.Option(None, help="content | random"),
-    steps: Optional[int] = o.STEPS, lr: Optional[float] = o.LR,
-    optimizer: Optional[str] = typer.Option(None, help="lbfgs (default) | adam | sgd"),
-    tv: Optional[float] = o.TV, seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
-    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Gatys et al.: optimise an image for alpha L_content + beta L_style; writes it and the losses before and after."""
     import json
@@ -45,12 +42,12 @@ def transfer(
     from dlbox.config import resolve
     from dlbox.tasks.style.transfer import TransferConfig, run_transfer
 
-    direct = given(content=content, style=style, model=model, weights=weights, size=size, style_size=style_size, accelerator=accelerator,
-                     name=name, out=str(out) if out else None,
-                     gatys=dict(content_layer=content_layer, style_layers=o.split_list(style_layers),
-                                style_weights=o.float_list(style_weights, "--style-weights"), alpha=alpha, beta=beta, init=init,
-                                optimize=dict(steps=steps, lr=lr, optimizer=optimizer, tv=tv, seed=seed, progress=progress)))
-    run_dir = run_transfer(resolve(TransferConfig(), config, set_, **direct))
+    direct = o.input_sections(common, optimize_at="gatys.optimize")
+    direct["gatys"] = {**direct.get("gatys", {}), **given(content_layer=content_layer, style_layers=o.split_list(style_layers),
+                                                           style_weights=o.float_list(style_weights, "--style-weights"),
+                                                           alpha=alpha, beta=beta, init=init)}
+    direct.update(given(content=content, style=style, model=model, size=size, style_size=style_size))
+    run_dir = run_transfer(resolve(TransferConfig(), common["config"], common["set_"], **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     b, a = m["before"], m["after"]
     typer.echo(f"style loss {b['style']:.4g} -> {a['style']:.4g} (/{m['style_reduction'] or float('inf'):.3g}); "
@@ -74,7 +71,7 @@ def train(
     style_weights: Optional[list[str]] = STYLE_WEIGHTS,
     alpha: Optional[float] = typer.Option(None, min=0.0, help="content weight (relative to the untrained network's content loss)"),
     beta: Optional[float] = typer.Option(None, min=0.0, help="style weight (relative to the untrained network's style loss)"),
-    tv: Optional[float] = o.TV,
+    tv: Optional[float] = typer.Option(None, min=0.0, help="weight of the total-variation regulariser"),
     channels: Optional[str] = typer.Option(None, help="transformation network widths, e.g. 32,64,128"),
     res_blocks: Optional[int] = typer.Option(None, min=0, help="residual blocks (default 5)"),
 ) -> None:

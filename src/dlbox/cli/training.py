@@ -7,18 +7,15 @@ run directory, resume, config file and ``--set``) to a typer command, with each 
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from dlbox.cli.common import given, parse_pairs
+from dlbox.cli.common import OptionSpec, given, parse_pairs, with_options
 
-# name: (type, option declarations, help, config path whose default --help shows)
-_SHARED: dict[str, tuple[Any, tuple[str, ...], str, str | None]] = {
+_SHARED: dict[str, OptionSpec] = {
     "data": (Optional[str], (), "digits | shapes | folder:PATH | ...", "data.name"),
     "image_size": (Optional[int], (), "square image side images are resized to", "data.image_size"),
     "model": (Optional[str], (), "registered model name", "model.name"),
@@ -57,34 +54,9 @@ _SHARED: dict[str, tuple[Any, tuple[str, ...], str, str | None]] = {
 }
 
 
-def _default_of(cfg: Any, path: str) -> Any:
-    for key in path.split("."):
-        cfg = getattr(cfg, key)
-    return cfg
-
-
 def training_command(defaults: Any, hide: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate ``fn(common, **own)``: typer sees ``fn``'s own options plus the shared ones (minus ``hide``)."""
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        own = [p for p in inspect.signature(fn).parameters.values() if p.name != "common"]
-        shared = []
-        for name, (kind, decls, help_text, path) in _SHARED.items():
-            if name in hide:
-                continue
-            default = _default_of(defaults, path) if path else None
-            shown = f"{help_text} (default: {default})" if path and default not in (None, [], {}) else help_text
-            shared.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=typer.Option(None, *decls, help=shown), annotation=kind))
-
-        @functools.wraps(fn)
-        def wrapper(**kwargs: Any) -> Any:
-            common = {name: kwargs.pop(name, None) for name in _SHARED}
-            return fn(common=common, **kwargs)
-
-        wrapper.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared)  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
+    """Decorate ``fn(common, **own)``: typer sees ``fn``'s own options plus the shared training ones (minus ``hide``)."""
+    return with_options(_SHARED, defaults, hide)
 
 
 def shared_sections(common: dict[str, Any]) -> dict[str, Any]:

@@ -15,19 +15,15 @@ app = typer.Typer(help="Hidden-layer visualization: image ascent on channels, fe
 
 @app.command()
 @user_errors
+@o.input_command()
 def channels(
+    common: dict,
     model: str = o.MODEL,
     layer: str = typer.Option(..., help="layer name (`dlbox layers MODEL` lists them)"),
     channels: Optional[str] = typer.Option(None, help="channel indices: 0-15, 0,3,7 or all (default: the first 16)"),
     target: Optional[str] = typer.Option(None, help="channel (mean of a feature map) | neuron (its centre unit) | layer (whole layer)"),
     size: Optional[int] = typer.Option(None, min=1, help="side of the synthesised images (default: the model's input size)"),
     val_data: Optional[str] = typer.Option(None, help="compare with: digits | shapes | folder:PATH | none (default: a run's own validation split)"),
-    weights: Optional[str] = o.WEIGHTS,
-    steps: Optional[int] = o.STEPS, lr: Optional[float] = o.LR, optimizer: Optional[str] = o.OPTIMIZER, param: Optional[str] = o.PARAM,
-    jitter: Optional[int] = o.JITTER, scale: Optional[float] = o.SCALE, rotate: Optional[float] = o.ROTATE,
-    l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
-    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Image ascent: synthesise the image that maximises each channel; compare with the best validation image."""
     import json
@@ -36,11 +32,8 @@ def channels(
     from dlbox.tasks.visualize.channels import run_channels
     from dlbox.tasks.visualize.config import ChannelsConfig
 
-    direct = given(model=model, layer=layer, channels=channels, target=target, size=size, val_data=val_data, weights=weights,
-                     accelerator=accelerator, name=name, out=str(out) if out else None,
-                     optimize=dict(steps=steps, lr=lr, optimizer=optimizer, param=param, jitter=jitter, scale=scale, rotate=rotate,
-                                   l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress))
-    run_dir = run_channels(resolve(ChannelsConfig(), config, set_, **direct))
+    direct = {**o.input_sections(common), **given(model=model, layer=layer, channels=channels, target=target, size=size, val_data=val_data)}
+    run_dir = run_channels(resolve(ChannelsConfig(), common["config"], common["set_"], **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     for row in m["units"]:
         vs = f"  (best validation image {row['val_max']:.4g})" if "val_max" in row else ""
@@ -53,17 +46,13 @@ def channels(
 
 @app.command()
 @user_errors
+@o.input_command()
 def invert(
+    common: dict,
     image: str = typer.Argument(..., help="an image file or sample:NAME (e.g. sample:astronaut)"),
     model: str = o.MODEL,
     layers: list[str] = typer.Option(..., help="layers to invert (repeat, or comma-separated)"),
     size: Optional[int] = typer.Option(None, min=1, help="longer side (default: the model's input size; 128 for torchvision)"),
-    weights: Optional[str] = o.WEIGHTS,
-    steps: Optional[int] = o.STEPS, lr: Optional[float] = o.LR, optimizer: Optional[str] = o.OPTIMIZER, param: Optional[str] = o.PARAM,
-    jitter: Optional[int] = o.JITTER, scale: Optional[float] = o.SCALE, rotate: Optional[float] = o.ROTATE,
-    l2: Optional[float] = o.L2, tv: Optional[float] = o.TV, blur_every: Optional[int] = o.BLUR_EVERY, blur_sigma: Optional[float] = o.BLUR_SIGMA,
-    seed: Optional[int] = o.SEED, progress: Optional[bool] = o.PROGRESS, accelerator: Optional[str] = o.ACCELERATOR,
-    name: Optional[str] = o.NAME, out: Optional[Path] = o.OUT, config: Optional[Path] = o.CONFIG, set_: Optional[list[str]] = o.SET,
 ) -> None:
     """Feature inversion: reconstruct IMAGE from its representation at each layer."""
     import json
@@ -72,11 +61,8 @@ def invert(
     from dlbox.tasks.visualize.config import InvertConfig
     from dlbox.tasks.visualize.invert import run_invert
 
-    direct = given(image=image, model=model, layers=o.split_list(layers), size=size, weights=weights, accelerator=accelerator,
-                     name=name, out=str(out) if out else None,
-                     optimize=dict(steps=steps, lr=lr, optimizer=optimizer, param=param, jitter=jitter, scale=scale, rotate=rotate,
-                                   l2=l2, tv=tv, blur_every=blur_every, blur_sigma=blur_sigma, seed=seed, progress=progress))
-    run_dir = run_invert(resolve(InvertConfig(), config, set_, **direct))
+    direct = {**o.input_sections(common), **given(image=image, model=model, layers=o.split_list(layers), size=size)}
+    run_dir = run_invert(resolve(InvertConfig(), common["config"], common["set_"], **direct))
     m = json.loads((run_dir / "metrics.json").read_text())
     for row in m["layers"]:
         typer.echo(f"{row['layer']}: relative feature error {row['start_error']:.4g} -> {row['feature_error']:.4g}, pixel RMSE {row['pixel_rmse']:.4g}")
