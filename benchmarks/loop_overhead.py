@@ -28,7 +28,9 @@ from dlbox.engine.fabric_setup import make_loggers  # noqa: E402
 from dlbox.engine.loop import fit  # noqa: E402
 from dlbox.engine.optim import build_optimizer, build_scheduler  # noqa: E402
 from dlbox.models import create_model  # noqa: E402
-from dlbox.tasks.classify.step import ClassificationTask  # noqa: E402
+from dlbox.engine.training import LoopTask, Run  # noqa: E402
+from dlbox.tasks.classify.config import ClassifyConfig  # noqa: E402
+from dlbox.tasks.classify.step import ClassificationStep  # noqa: E402
 
 
 def build(seed: int, steps: int):
@@ -66,8 +68,10 @@ def dlbox_loop(fabric, data, val, batch_size: int, epochs: int, workdir: Path, c
     loader = make_loader(data, batch_size, shuffle=True, seed=0)
     model, opt, sched = build(0, epochs * len(loader))
     model, opt = fabric.setup(model, opt)
-    task = ClassificationTask(fabric, model, opt, sched, make_loader(val, 512, shuffle=False))
     cfg = TrainConfig(epochs=epochs, progress=True, log_every=50)
+    run = Run(fabric, ClassifyConfig(train=cfg), None, model, {"model": opt}, {"model": sched}, None, loader,
+              make_loader(val, 512, shuffle=False), batch_size, workdir)
+    task = LoopTask(run, ClassificationStep(run))  # what engine.training.train hands the loop
     workdir.mkdir(parents=True)
     loggers = make_loggers(workdir)  # set-up, like building the model: outside the timed region for both loops
     t0, c0 = time.perf_counter(), time.process_time()

@@ -88,7 +88,7 @@ class FabricConfig:
     devices: int | str = 1
     num_nodes: int = 1
     strategy: str = "auto"
-    precision: str = "32-true"  # 32-true | bf16-mixed | 16-mixed | ...
+    precision: str = "32-true"  # 32-true | bf16-mixed | 16-mixed | ... | auto (bf16 + channels-last where the CPU runs bf16 natively)
     compile: bool = False
     channels_last: bool = False
 

@@ -40,6 +40,13 @@ def list_datasets() -> list[str]:
     return list(DATASETS)
 
 
+def expected_side(cfg: DataConfig) -> int | None:
+    """The image side a dataset will have, known before loading it (None: only the files can tell)."""
+    if cfg.image_size is not None:
+        return cfg.image_size
+    return {"digits": 8, "shapes": 64}.get(cfg.name)
+
+
 def load_dataset(cfg: DataConfig) -> DataBundle:
     """Load, split and (optionally) subsample the dataset named by ``cfg.name``."""
     name = cfg.name

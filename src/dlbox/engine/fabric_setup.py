@@ -8,7 +8,28 @@ from typing import Any
 
 from dlbox.config import FabricConfig
 
-PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true", "64")
+PRECISIONS = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true", "64", "auto")
+
+
+# Measured on 2 cores with AMX: the default cnn on 8x8 digits trains in 6.7 s in fp32 and 54.8 s in bf16 (casts
+# cost more than tiny matmuls save), while on 64x64 shapes bf16 + channels-last is several times faster.
+FAST_PATH_MIN_SIDE = 32
+
+
+def fast_path(cfg: FabricConfig, image_side: int | None) -> FabricConfig:
+    """``precision="auto"`` made concrete: bf16 autocast with channels-last on a CPU whose oneDNN runs bf16
+    natively (AVX512-BF16 / AMX) for images of ``FAST_PATH_MIN_SIDE`` pixels or more, 32-bit otherwise."""
+    import dataclasses
+
+    import torch
+
+    if cfg.precision != "auto":
+        return cfg
+    on_cpu = cfg.accelerator == "cpu" or (cfg.accelerator == "auto" and not torch.cuda.is_available())
+    large = image_side is None or image_side >= FAST_PATH_MIN_SIDE
+    if large and on_cpu and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return dataclasses.replace(cfg, precision="bf16-mixed", channels_last=True)
+    return dataclasses.replace(cfg, precision="32-true")
 
 
 def import_fabric() -> Any:

@@ -15,6 +15,7 @@ make its step, and finish: evaluate and draw). :func:`train` owns the skeleton o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,13 +145,15 @@ def train(recipe: Recipe, cfg: Any, resume: str | Path | None = None, changes: d
     they are whatever ``cfg`` sets differently from the saved config (its ``name`` and ``out`` aside).
     """
     from dlbox.engine.checks import check_config
-    from dlbox.engine.fabric_setup import build_fabric, launch
+    from dlbox.data import expected_side
+    from dlbox.engine.fabric_setup import build_fabric, fast_path, launch
     from dlbox.engine.run import resume_config
 
     applied: dict[str, Any] = {}
     if resume is not None:
         cfg, applied = resume_config(recipe, Path(resume), cfg, changes)
     check_config(recipe, cfg)
+    cfg = dataclasses.replace(cfg, fabric=fast_path(cfg.fabric, expected_side(cfg.data)))  # "auto" precision, saved as what it became
     fabric = build_fabric(cfg.fabric)
     return Path(launch(fabric, _worker, recipe, cfg, str(resume) if resume else None, applied))
 
@@ -215,7 +218,7 @@ def _train(fabric: Any, recipe: Recipe, cfg: Any, resume: str | None, applied: d
     def after_resume() -> None:  # what the user changed on --resume overrides the checkpoint's optimizer state
         adapt_to_budget(list(optimizers.values()), list(schedulers.values()), steps, lr_scale)
 
-    run.result = run_loop(fabric, _LoopTask(run, step), train_loader, cfg.train, run_dir, resume, after_resume)
+    run.result = run_loop(fabric, LoopTask(run, step), train_loader, cfg.train, run_dir, resume, after_resume)
     replicas = replica_fingerprints(fabric, unwrap(run.eval_model))
     if fabric.global_rank == 0:
         _finish(recipe, run, replicas, applied)
@@ -223,7 +226,7 @@ def _train(fabric: Any, recipe: Recipe, cfg: Any, resume: str | None, applied: d
     return str(run_dir)
 
 
-class _LoopTask:
+class LoopTask:
     """Adapts a task's step to the loop's Task protocol; the engine owns checkpoint state and batch sizes."""
 
     def __init__(self, run: Run, step: Step):
