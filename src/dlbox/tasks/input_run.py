@@ -1,6 +1,7 @@
 """Plumbing shared by the commands that do not train (attack, visualize, dream, style transfer / apply, layers).
 
-Which device to use (``accelerator``), early checks of ``--out``, run directories
+The config fields these commands share (:class:`InputRunConfig`), which device to use
+(``accelerator``), early checks of ``--out``, run directories
 (``config.yaml`` first, ``metrics.json`` last), loading an image for a network,
 and writing images: single PNGs and titled galleries.
 """
@@ -8,6 +9,7 @@ and writing images: single PNGs and titled galleries.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,18 @@ import torch
 from dlbox.features.sources import Network
 
 ACCELERATORS = ("cpu", "cuda", "mps", "auto")
+
+
+@dataclass
+class InputRunConfig:
+    """The fields of every input-optimisation command's config (visualize, dream, style transfer); each adds its own."""
+
+    name: str | None = None  # run name under runs/<task>/
+    out: str | None = None  # explicit run directory
+    model: str = ""  # run dir | dlbox model | torchvision:NAME
+    weights: str | None = None  # torchvision: FILE or "random"
+    size: int | None = None  # image side to work at (each command's docstring says which side, and its default)
+    accelerator: str = "auto"  # cpu | cuda | mps | auto
 
 
 def resolve_accelerator(accelerator: str) -> torch.device:

@@ -6,21 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlbox.style.gatys import GatysConfig, style_transfer
+from dlbox.tasks.input_run import InputRunConfig
 
 
 @dataclass
-class TransferConfig:
+class TransferConfig(InputRunConfig):
     """``dlbox style transfer`` (saved as ``config.yaml`` in the run directory)."""
 
-    name: str | None = None
-    out: str | None = None
+    model: str = "vgg19"
+    size: int = 256  # longer side of the content image (and of the result)
     content: str = "sample:astronaut"
     style: str = "sample:gravel"
-    model: str = "vgg19"
-    weights: str | None = None
-    size: int = 256  # longer side of the content image (and of the result)
     style_size: int | None = None  # longer side of the style image (default: size)
-    accelerator: str = "auto"  # cpu | cuda | mps | auto
     gatys: GatysConfig = field(default_factory=GatysConfig)
 
 
