@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from dlbox.features.sources import Network
+
+if TYPE_CHECKING:
+    from dlbox.optimize_input.loop import OptimizeConfig
 
 ACCELERATORS = ("cpu", "cuda", "mps", "auto")
 
@@ -44,6 +47,17 @@ def resolve_accelerator(accelerator: str) -> torch.device:
         raise RuntimeError(f"--accelerator {accelerator} was asked for but this machine has no {accelerator.upper()} device; "
                            "use --accelerator cpu or auto")
     return torch.device(accelerator)
+
+
+def open_network(cfg: InputRunConfig, optimize: OptimizeConfig) -> Network:
+    """``cfg.model`` (with ``cfg.weights``) on ``cfg.accelerator``, once ``cfg.out`` and the loop's ``optimize`` settings pass."""
+    from dlbox.features.sources import load_network
+    from dlbox.optimize_input.loop import validate_config
+
+    network = load_network(cfg.model, cfg.weights, device=resolve_accelerator(cfg.accelerator))
+    check_out(cfg.out)
+    validate_config(optimize)
+    return network
 
 
 def check_out(out: str | Path | None) -> None:

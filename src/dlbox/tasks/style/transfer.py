@@ -24,13 +24,9 @@ class TransferConfig(InputRunConfig):
 def run_transfer(cfg: TransferConfig) -> Path:
     """Stylise ``cfg.content`` with ``cfg.style``; writes the images, a gallery and the losses before and after."""
     from dlbox.data.samples import image_label, load_image
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.tasks.input_run import check_out, finish_run, resolve_accelerator, save_gallery, save_png, start_run
+    from dlbox.tasks.input_run import finish_run, open_network, save_gallery, save_png, start_run
 
-    network = load_network(cfg.model, cfg.weights, device=resolve_accelerator(cfg.accelerator))
-    check_out(cfg.out)
-    validate_config(cfg.gatys.optimize)
+    network = open_network(cfg, cfg.gatys.optimize)
     for layer in [*([cfg.gatys.content_layer] if cfg.gatys.content_layer else []), *cfg.gatys.style_layers]:
         network.resolve(layer)
     content = load_image(cfg.content, network.in_channels, max_side=cfg.size)
