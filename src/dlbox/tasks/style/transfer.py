@@ -13,7 +13,7 @@ from dlbox.tasks.input_run import InputRunConfig
 class TransferConfig(InputRunConfig):
     """``dlbox style transfer`` (saved as ``config.yaml`` in the run directory)."""
 
-    model: str = "vgg19"
+    model: str = "vgg19"  # InputRunConfig's model and size, with this command's defaults
     size: int = 256  # longer side of the content image (and of the result)
     content: str = "sample:astronaut"
     style: str = "sample:gravel"
