@@ -5,7 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from dlbox.tasks.input_run import check_out, resolve_accelerator, save_png
+from dlbox.optimize_input.loop import OptimizeConfig
+from dlbox.tasks.input_run import InputRunConfig, check_out, open_network, resolve_accelerator, save_png
 
 
 def test_accelerator_names():
@@ -33,6 +34,19 @@ def test_check_out(tmp_path):
     (tmp_path / "full" / "f").write_text("x")
     with pytest.raises(ValueError, match="already exists and is not empty"):
         check_out(tmp_path / "full")
+
+
+def test_open_network_checks_out_and_loop_settings(tmp_path):
+    net = open_network(InputRunConfig(model="mlp", accelerator="cpu", out=str(tmp_path / "new")), OptimizeConfig())
+    assert net.spec == "mlp" and net.kind == "dlbox" and not any(p.requires_grad for p in net.model.parameters())
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "f").write_text("x")
+    with pytest.raises(ValueError, match="already exists and is not empty"):
+        open_network(InputRunConfig(model="mlp", out=str(tmp_path / "full")), OptimizeConfig())
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        open_network(InputRunConfig(model="mlp"), OptimizeConfig(optimizer="rmsprop"))
+    with pytest.raises(ValueError, match="unknown model"):
+        open_network(InputRunConfig(model="no-such-model"), OptimizeConfig())
 
 
 def test_save_png_round_trips_8_bit_values(tmp_path):

@@ -7,6 +7,7 @@ its own (``--noise``, ``--normal``, ``--grid``, ...) to the ``autoencode`` confi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
@@ -21,6 +22,15 @@ app = typer.Typer(help="Autoencoders: reconstruction, denoising, anomaly detecti
 # Shared options for config fields autoencoders do not use (tasks.autoencode.train.UNUSED).
 HIDDEN = ("init", "backbone_lr_mult", "augment")
 LATENT = typer.Option(None, min=1, help="size of the bottleneck code (model.kwargs.latent_dim)")
+
+
+def _command(mode: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``dlbox autoencode MODE`` with the shared training options (minus HIDDEN), defaults from ``mode``'s config."""
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        return app.command(mode)(user_errors(training_command(default_config(mode), hide=HIDDEN)(fn)))
+
+    return register
 
 
 def _run(mode: str, common: dict[str, Any], latent_dim: int | None, section: dict[str, Any]) -> None:
@@ -52,17 +62,13 @@ def _headline(m: dict[str, Any]) -> str:
     return line
 
 
-@app.command()
-@user_errors
-@training_command(default_config("train"), hide=HIDDEN)
+@_command("train")
 def train(common: dict, latent_dim: Optional[int] = LATENT) -> None:
     """Train a convolutional autoencoder on all classes; report test reconstruction error and PSNR."""
     _run("train", common, latent_dim, {})
 
 
-@app.command()
-@user_errors
-@training_command(default_config("denoise"), hide=HIDDEN)
+@_command("denoise")
 def denoise(
     common: dict,
     noise: Optional[float] = typer.Option(None, min=0.0, help="Gaussian noise sigma on the inputs (default: 0.3)"),
@@ -73,9 +79,7 @@ def denoise(
     _run("denoise", common, latent_dim, {"noise": noise, "clip_noise": clip_noise})
 
 
-@app.command()
-@user_errors
-@training_command(default_config("anomaly"), hide=HIDDEN)
+@_command("anomaly")
 def anomaly(
     common: dict,
     normal: Optional[str] = typer.Option(None, help="normal classes, comma-separated names or indices (default: first half), e.g. 0,1,2,3,4"),
@@ -98,9 +102,7 @@ def anomaly(
     _run("anomaly", common, latent_dim, {"anomaly": section})
 
 
-@app.command()
-@user_errors
-@training_command(default_config("manifold"), hide=HIDDEN)
+@_command("manifold")
 def manifold(
     common: dict,
     grid: Optional[int] = typer.Option(None, min=2, help="decodings per side of the latent grid (default: 15)"),

@@ -12,7 +12,9 @@ target-size result is converted to float.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -21,6 +23,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 _WIDE_GRAY = ("I;16", "I;16B", "I;16L", "I", "F")  # 16/32-bit grayscale: Pillow's "L" would clip at 255
 _ALPHA = ("RGBA", "LA", "P", "PA", "RGBa", "La")  # composited on white (P: the palette may hold alpha)
+T = TypeVar("T")
 
 
 class BadImageError(ValueError):
@@ -39,6 +42,30 @@ def _pillow_errors() -> tuple[type[BaseException], ...]:
     return (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
+def open_with_pillow(
+    p: Path, read: Callable[[Any], T], error: Callable[[Path, str], Exception] = BadImageError,
+    keep: type[Exception] = BadImageError,
+) -> T:
+    """``read(im)`` on the file ``p`` opened by Pillow (its warnings silenced); nothing is written back.
+
+    A missing file and every error Pillow raises become ``error(p, reason)`` (``reason``: Pillow's
+    message, else its type's name); an exception of type ``keep`` (``read``'s own refusal) passes unchanged.
+    """
+    from PIL import Image
+
+    if not p.is_file():
+        raise error(p, "no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(p) as im:
+                return read(im)
+    except keep:
+        raise
+    except _pillow_errors() as exc:
+        raise error(p, str(exc) or type(exc).__name__) from None
+
+
 def check_pixel_limit(path: Path, size_wh: tuple[int, int]) -> None:
     """Refuse a header that claims more pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` (None: no limit)."""
     from PIL import Image
@@ -54,18 +81,8 @@ def check_pixel_limit(path: Path, size_wh: tuple[int, int]) -> None:
 
 def header_size(path: str | Path) -> tuple[int, int]:
     """``(H, W)`` from the file's header, without decoding pixels; :class:`BadImageError` if unusable."""
-    from PIL import Image
-
     p = Path(path)
-    if not p.is_file():
-        raise BadImageError(p, "no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(p) as im:
-                w, h = im.size
-    except _pillow_errors() as exc:
-        raise BadImageError(p, str(exc) or type(exc).__name__) from None
+    w, h = open_with_pillow(p, lambda im: im.size)
     check_pixel_limit(p, (w, h))
     return h, w
 
@@ -77,25 +94,16 @@ def decode_file(path: str | Path, channels: int = 3, size: tuple[int, int] | Non
     (1 or 3; alpha is composited on white). Raises :class:`BadImageError` for a
     missing, truncated or non-image file and for a decompression bomb.
     """
-    from PIL import Image
-
     p = Path(path)
-    if not p.is_file():
-        raise BadImageError(p, "no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(p) as im:
-                check_pixel_limit(p, im.size)
-                if size is not None and im.format == "JPEG":
-                    im.draft(None, (size[1], size[0]))  # DCT scaling: the largest 1/s (s = 2, 4, 8) still >= size
-                im.load()  # forces a full decode: truncated files fail here
-                arr = _wide_gray(im, size) if im.mode in _WIDE_GRAY else _eight_bit(im, channels, size)
-    except BadImageError:
-        raise
-    except _pillow_errors() as exc:
-        raise BadImageError(p, str(exc) or type(exc).__name__) from None
-    t = torch.from_numpy(arr)
+
+    def pixels(im) -> np.ndarray:
+        check_pixel_limit(p, im.size)
+        if size is not None and im.format == "JPEG":
+            im.draft(None, (size[1], size[0]))  # DCT scaling: the largest 1/s (s = 2, 4, 8) still >= size
+        im.load()  # forces a full decode: truncated files fail here
+        return _wide_gray(im, size) if im.mode in _WIDE_GRAY else _eight_bit(im, channels, size)
+
+    t = torch.from_numpy(open_with_pillow(p, pixels))
     if t.ndim == 2:
         t = t.unsqueeze(0)  # (1, H, W)
         return t.expand(3, -1, -1).clone() if channels == 3 else t

@@ -23,7 +23,6 @@ neighbour one at a time, so memory is bounded by the training size.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from dlbox.data.decode import check_pixel_limit
+from dlbox.data.decode import check_pixel_limit, open_with_pillow
 from dlbox.data.folder import DatasetError, choose_image_size, report_size
 from dlbox.data.images import IMAGE_SUFFIXES, BadImageError, header_size, read_image
 
@@ -123,20 +122,12 @@ def _mask_header_size(p: Path) -> tuple[int, int]:
 
 def _open_mask(p: Path, read: Callable[[Any], T]) -> T:
     """``read(image)`` on the opened mask ``p`` after checking its header; every failure is a MaskError naming ``p``."""
-    from PIL import Image, UnidentifiedImageError
 
-    if not p.is_file():
-        raise MaskError(p, "no such mask file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(p) as im:
-                _check_mask_header(p, im)
-                return read(im)
-    except MaskError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
-        raise MaskError(p, f"cannot read mask ({exc or type(exc).__name__})") from None
+    def checked(im) -> T:
+        _check_mask_header(p, im)
+        return read(im)
+
+    return open_with_pillow(p, checked, lambda path, reason: MaskError(path, f"cannot read mask ({reason})"), keep=MaskError)
 
 
 def _check_mask_header(p: Path, im) -> None:

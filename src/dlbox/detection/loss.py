@@ -41,12 +41,8 @@ def _one_hot(labels: Tensor, num_classes: int, dtype: torch.dtype) -> Tensor:
 
 
 def yolo_paper_loss(
-    outputs: Sequence[Tensor],
-    targets: Sequence[ScaleTargets],
-    anchors: Tensor,
-    strides: Sequence[int],
-    lambda_coord: float = 5.0,
-    lambda_noobj: float = 0.5,
+    outputs: Sequence[Tensor], targets: Sequence[ScaleTargets], anchors: Tensor, strides: Sequence[int],
+    lambda_coord: float = 5.0, lambda_noobj: float = 0.5,
 ) -> dict[str, Tensor]:
     """The notes' loss (3.12.1): squared errors everywhere, classes by sigmoid.
 
@@ -85,13 +81,8 @@ def yolo_paper_loss(
 
 
 def yolo_bce_loss(
-    outputs: Sequence[Tensor],
-    targets: Sequence[ScaleTargets],
-    anchors: Tensor,
-    strides: Sequence[int],
-    box_weight: float = 1.0,
-    obj_weight: float = 1.0,
-    cls_weight: float = 1.0,
+    outputs: Sequence[Tensor], targets: Sequence[ScaleTargets], anchors: Tensor, strides: Sequence[int],
+    box_weight: float = 1.0, obj_weight: float = 1.0, cls_weight: float = 1.0,
 ) -> dict[str, Tensor]:
     """YOLOv3 as usually trained: ``1 - CIoU`` on decoded boxes, BCE on objectness and classes.
 

@@ -27,16 +27,8 @@ class ConvBlock(nn.Sequential):
     """``conv -> [bn] -> act`` with stable child names ``conv``, ``bn``, ``act``."""
 
     def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel: int = 3,
-        stride: int = 1,
-        padding: str | int = "same",
-        dilation: int = 1,
-        batch_norm: bool = True,
-        activation: str = "relu",
-        groups: int = 1,
+        self, in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1, padding: str | int = "same",
+        dilation: int = 1, batch_norm: bool = True, activation: str = "relu", groups: int = 1,
     ):
         pad = resolve_padding(padding, kernel, dilation)
         layers: OrderedDict[str, nn.Module] = OrderedDict()

@@ -20,13 +20,8 @@ class ResidualBlock(nn.Module):
     """
 
     def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        stride: int = 1,
-        dilation: int = 1,
-        merge: str = "sum",
-        activation: str = "relu",
+        self, in_channels: int, out_channels: int, stride: int = 1, dilation: int = 1,
+        merge: str = "sum", activation: str = "relu",
     ):
         super().__init__()
         if merge not in ("sum", "concat"):

@@ -14,14 +14,8 @@ from dlbox.layers.conv_block import resolve_padding
 
 class SeparableConv2d(nn.Module):
     def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel: int = 3,
-        stride: int = 1,
-        padding: str | int = "same",
-        dilation: int = 1,
-        bias: bool = False,
+        self, in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1, padding: str | int = "same",
+        dilation: int = 1, bias: bool = False,
     ):
         super().__init__()
         pad = resolve_padding(padding, kernel, dilation)

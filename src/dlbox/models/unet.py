@@ -42,14 +42,8 @@ class UNet(nn.Module):
     """``(B, C, H, W)`` -> ``(B, num_classes, H', W')`` with ``(H', W') = output_hw((H, W))``."""
 
     def __init__(
-        self,
-        in_channels: int,
-        num_classes: int,
-        depth: int = 4,
-        width: int = 64,
-        padding: str = "same",
-        batch_norm: bool = True,
-        activation: str = "relu",
+        self, in_channels: int, num_classes: int, depth: int = 4, width: int = 64, padding: str = "same",
+        batch_norm: bool = True, activation: str = "relu",
     ):
         super().__init__()
         if depth < 1 or width < 1:

@@ -10,7 +10,7 @@ formula written out in plain Python, the oracle the tests compare against.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import torch
@@ -105,19 +105,20 @@ def wh_iou(wh1: Tensor, wh2: Tensor) -> Tensor:
 
 def giou_loss(pred: Tensor, target: Tensor) -> Tensor:
     """Elementwise ``1 - GIoU`` of ``(..., 4)`` xyxy boxes -> ``(...)`` (torchvision)."""
-    _check_boxes(pred, "pred")
-    _check_boxes(target, "target")
-    pred, target = torch.broadcast_tensors(pred, target)
-    out = generalized_box_iou_loss(pred.reshape(-1, 4), target.reshape(-1, 4), reduction="none")
-    return out.reshape(pred.shape[:-1])
+    return _elementwise(generalized_box_iou_loss, pred, target)
 
 
 def ciou_loss(pred: Tensor, target: Tensor) -> Tensor:
     """Elementwise ``1 - CIoU`` (IoU, centre distance and aspect-ratio terms) of ``(..., 4)`` xyxy boxes."""
+    return _elementwise(complete_box_iou_loss, pred, target)
+
+
+def _elementwise(loss: Callable[..., Tensor], pred: Tensor, target: Tensor) -> Tensor:
+    """A torchvision box loss of ``(N, 4)`` pairs applied to broadcast ``(..., 4)`` boxes -> ``(...)``."""
     _check_boxes(pred, "pred")
     _check_boxes(target, "target")
     pred, target = torch.broadcast_tensors(pred, target)
-    out = complete_box_iou_loss(pred.reshape(-1, 4), target.reshape(-1, 4), reduction="none")
+    out = loss(pred.reshape(-1, 4), target.reshape(-1, 4), reduction="none")  # (N,)
     return out.reshape(pred.shape[:-1])
 
 

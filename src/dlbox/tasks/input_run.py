@@ -1,6 +1,7 @@
 """Plumbing shared by the commands that do not train (attack, visualize, dream, style transfer / apply, layers).
 
-Which device to use (``accelerator``), early checks of ``--out``, run directories
+The config fields these commands share (:class:`InputRunConfig`), which device to use
+(``accelerator``), early checks of ``--out``, run directories
 (``config.yaml`` first, ``metrics.json`` last), loading an image for a network,
 and writing images: single PNGs and titled galleries.
 """
@@ -8,15 +9,31 @@ and writing images: single PNGs and titled galleries.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from dlbox.features.sources import Network
 
+if TYPE_CHECKING:
+    from dlbox.optimize_input.loop import OptimizeConfig
+
 ACCELERATORS = ("cpu", "cuda", "mps", "auto")
+
+
+@dataclass
+class InputRunConfig:
+    """The fields of every input-optimisation command's config (visualize, dream, style transfer); each adds its own."""
+
+    name: str | None = None  # run name under runs/<task>/
+    out: str | None = None  # explicit run directory
+    model: str = ""  # run dir | dlbox model | torchvision:NAME
+    weights: str | None = None  # torchvision: FILE or "random"
+    size: int | None = None  # image side to work at (each command's docstring says which side, and its default)
+    accelerator: str = "auto"  # cpu | cuda | mps | auto
 
 
 def resolve_accelerator(accelerator: str) -> torch.device:
@@ -30,6 +47,17 @@ def resolve_accelerator(accelerator: str) -> torch.device:
         raise RuntimeError(f"--accelerator {accelerator} was asked for but this machine has no {accelerator.upper()} device; "
                            "use --accelerator cpu or auto")
     return torch.device(accelerator)
+
+
+def open_network(cfg: InputRunConfig, optimize: OptimizeConfig) -> Network:
+    """``cfg.model`` (with ``cfg.weights``) on ``cfg.accelerator``, once ``cfg.out`` and the loop's ``optimize`` settings pass."""
+    from dlbox.features.sources import load_network
+    from dlbox.optimize_input.loop import validate_config
+
+    network = load_network(cfg.model, cfg.weights, device=resolve_accelerator(cfg.accelerator))
+    check_out(cfg.out)
+    validate_config(optimize)
+    return network
 
 
 def check_out(out: str | Path | None) -> None:

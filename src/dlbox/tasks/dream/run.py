@@ -46,13 +46,9 @@ def working_image(spec: str, channels: int, size: int | None) -> tuple[torch.Ten
 def run_dream(cfg: DreamRunConfig) -> Path:
     """Dream on ``cfg.image`` with ``cfg.model``; returns the complete run directory."""
     from dlbox.data.samples import image_label, load_image
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.tasks.input_run import check_out, finish_run, resolve_accelerator, save_gallery, save_png, start_run
+    from dlbox.tasks.input_run import finish_run, open_network, save_gallery, save_png, start_run
 
-    network = load_network(cfg.model, cfg.weights, device=resolve_accelerator(cfg.accelerator))
-    check_out(cfg.out)
-    validate_config(cfg.dream.optimize)
+    network = open_network(cfg, cfg.dream.optimize)
     if cfg.size is not None and cfg.size < 1:
         raise ValueError(f"size must be a positive number of pixels, got {cfg.size}")
     for layer in cfg.dream.layers:

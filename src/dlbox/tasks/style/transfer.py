@@ -6,34 +6,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlbox.style.gatys import GatysConfig, style_transfer
+from dlbox.tasks.input_run import InputRunConfig
 
 
 @dataclass
-class TransferConfig:
+class TransferConfig(InputRunConfig):
     """``dlbox style transfer`` (saved as ``config.yaml`` in the run directory)."""
 
-    name: str | None = None
-    out: str | None = None
+    model: str = "vgg19"  # InputRunConfig's model and size, with this command's defaults
+    size: int = 256  # longer side of the content image (and of the result)
     content: str = "sample:astronaut"
     style: str = "sample:gravel"
-    model: str = "vgg19"
-    weights: str | None = None
-    size: int = 256  # longer side of the content image (and of the result)
     style_size: int | None = None  # longer side of the style image (default: size)
-    accelerator: str = "auto"  # cpu | cuda | mps | auto
     gatys: GatysConfig = field(default_factory=GatysConfig)
 
 
 def run_transfer(cfg: TransferConfig) -> Path:
     """Stylise ``cfg.content`` with ``cfg.style``; writes the images, a gallery and the losses before and after."""
     from dlbox.data.samples import image_label, load_image
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.tasks.input_run import check_out, finish_run, resolve_accelerator, save_gallery, save_png, start_run
+    from dlbox.tasks.input_run import finish_run, open_network, save_gallery, save_png, start_run
 
-    network = load_network(cfg.model, cfg.weights, device=resolve_accelerator(cfg.accelerator))
-    check_out(cfg.out)
-    validate_config(cfg.gatys.optimize)
+    network = open_network(cfg, cfg.gatys.optimize)
     for layer in [*([cfg.gatys.content_layer] if cfg.gatys.content_layer else []), *cfg.gatys.style_layers]:
         network.resolve(layer)
     content = load_image(cfg.content, network.in_channels, max_side=cfg.size)

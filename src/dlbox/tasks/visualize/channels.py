@@ -44,13 +44,9 @@ def validation_images(network: Network, val_data: str | None) -> tuple[torch.Ten
 
 def run_channels(cfg: ChannelsConfig) -> Path:
     """Synthesise one image per channel, compare with the validation images, write a run directory."""
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.tasks.input_run import check_out, finish_run, resolve_accelerator, save_gallery, square, start_run
+    from dlbox.tasks.input_run import finish_run, open_network, save_gallery, square, start_run
 
-    network = load_network(cfg.model, cfg.weights, device=resolve_accelerator(cfg.accelerator))
-    check_out(cfg.out)
-    validate_config(cfg.optimize)
+    network = open_network(cfg, cfg.optimize)
     if not cfg.layer:
         raise ValueError(f"name a layer with --layer; `dlbox layers {cfg.model}` lists them")
     network.resolve(cfg.layer)

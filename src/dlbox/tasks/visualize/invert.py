@@ -30,13 +30,9 @@ def plot_error_curves(results: list[Inversion], path: Path) -> None:
 def run_invert(cfg: InvertConfig) -> Path:
     """Reconstruct ``cfg.image`` from each layer's representation; write a run directory."""
     from dlbox.data.samples import image_label
-    from dlbox.features.sources import load_network
-    from dlbox.optimize_input.loop import validate_config
-    from dlbox.tasks.input_run import check_out, finish_run, network_image, resolve_accelerator, save_gallery, save_png, start_run
+    from dlbox.tasks.input_run import finish_run, network_image, open_network, save_gallery, save_png, start_run
 
-    network = load_network(cfg.model, cfg.weights, device=resolve_accelerator(cfg.accelerator))
-    check_out(cfg.out)
-    validate_config(cfg.optimize)
+    network = open_network(cfg, cfg.optimize)
     if not cfg.layers:
         raise ValueError(f"name one or more layers with --layers; `dlbox layers {cfg.model}` lists them")
     for layer in cfg.layers:
