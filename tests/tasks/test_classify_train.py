@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 
 from dlbox import load_model
 from dlbox.engine.rundir import RunDirError
+from dlbox.tasks.classify.config import ClassifyConfig
 from dlbox.tasks.classify.train import train
 
 
@@ -118,3 +119,16 @@ def test_streaming_folder_trains(tiny_cfg, tmp_path):
     info = json.loads((run / "data.json").read_text())
     metrics = json.loads((run / "metrics.json").read_text())
     assert info["streaming"] is True and metrics["steps"] == 2 * -(-info["sizes"]["train"] // 4)
+
+
+def test_large_images_get_the_narrow_default_cnn_unless_the_user_chose(tmp_path):
+    from dlbox.data.bundle import DataBundle
+    from dlbox.tasks.classify.model_init import LARGE_IMAGE_CNN, build_model
+
+    bundle = DataBundle({}, {}, {}, ["a", "b"], 3, (32, 32))
+    cfg = ClassifyConfig()
+    assert build_model(cfg, bundle).dlbox_config["kwargs"]["channels"] == LARGE_IMAGE_CNN["channels"]
+    cfg.model.kwargs = {"channels": [8, 8]}
+    assert build_model(cfg, bundle).dlbox_config["kwargs"]["channels"] == [8, 8]
+    small = DataBundle({}, {}, {}, ["a", "b"], 1, (8, 8))
+    assert "channels" not in build_model(ClassifyConfig(), small).dlbox_config["kwargs"]

@@ -21,13 +21,19 @@ from dlbox.models import create_model, list_models
 from dlbox.models.classifier import Classifier
 
 
+# The default cnn on images of 32 px or more (shapes, photo folders): narrower, so the defaults train in minutes
+# on a laptop CPU (64x64 shapes reach 100% test accuracy); --model-arg channels=[32,64,128] is the wider one.
+LARGE_IMAGE_CNN = {"channels": [16, 32, 64]}
+
+
 def build_model(cfg: ClassifyConfig, bundle: DataBundle) -> nn.Module:
     shape = {"in_channels": bundle.in_channels, "num_classes": bundle.num_classes, "image_size": list(bundle.image_size)}
     init = cfg.init
     if init is None:
         if cfg.model.name in list_models() and cfg.model.name not in classifiers():
             raise ValueError(f"model {cfg.model.name!r} is not a classifier (features + head); classifiers: {', '.join(classifiers())}")
-        return create_model(cfg.model.name, **{**cfg.model.kwargs, **shape})
+        defaults = LARGE_IMAGE_CNN if cfg.model.name == "cnn" and min(bundle.image_size) >= 32 else {}
+        return create_model(cfg.model.name, **{**defaults, **cfg.model.kwargs, **shape})
     if init.startswith("torchvision:"):
         from dlbox.models.torchvision_adapter import load_backbone
 
