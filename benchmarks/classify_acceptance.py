@@ -21,6 +21,7 @@ COMMANDS = {
     "digits-mlp": ["dlbox", "classify", "train", "--model", "mlp", "--no-progress"],
     "shapes-cnn": ["dlbox", "classify", "train", "--data", "shapes", "--model-arg", "channels=[16,32,64]",
                    "--epochs", "6", "--precision", "bf16-mixed", "--channels-last", "--no-progress"],
+    "shapes-default": ["dlbox", "classify", "train", "--data", "shapes", "--no-progress"],
 }
 
 

@@ -54,7 +54,7 @@ def test_torchvision_offline_error_names_file_and_option(tiny_cfg, tmp_path, mon
     def offline(*args, **kwargs):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     cfg = tiny_cfg(tmp_path / "tv", epochs=1)
     cfg.init = "torchvision:resnet18"
     with pytest.raises(WeightsUnavailableError, match=r"resnet18-[0-9a-f]+\.pth is missing.*--weights FILE"):
@@ -80,3 +80,30 @@ def test_torchvision_backbone_from_local_file(tiny_cfg, tmp_path, suffix):
     assert torch.equal(saved["features.conv1.weight"], reference["conv1.weight"])
     assert torch.equal(saved["features.layer4.1.bn2.running_var"], reference["layer4.1.bn2.running_var"])
     assert saved["head.fc.weight"].shape == (3, 512)
+
+
+def test_a_download_goes_to_the_cache_and_loads_tensors_only(tmp_path, monkeypatch):
+    """With network, the weights are downloaded to torch hub's cache and read with weights_only=True: a tampered
+    download is refused naming the cached file, and its payload never runs."""
+    import os
+
+    import torchvision
+
+    from dlbox.models.torchvision_adapter import pretrained_state
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "hub"))
+    reference = torchvision.models.resnet18(weights=None).state_dict()
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda url, dst, progress=True: torch.save(reference, dst))
+    state = pretrained_state("resnet18")
+    assert state.keys() == reference.keys() and all(torch.equal(state[k], reference[k]) for k in state)
+    cached = next((tmp_path / "hub").rglob("resnet18-*.pth"))
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(tmp_path / "pwned"),))
+
+    cached.unlink()
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda url, dst, progress=True: torch.save({"w": Payload()}, dst))
+    with pytest.raises(ValueError, match=r"resnet18-[0-9a-f]+\.pth is not a state dict dlbox can load safely"):
+        pretrained_state("resnet18")
+    assert not (tmp_path / "pwned").exists()

@@ -113,13 +113,13 @@ def pretrained_state(arch: str, weights_file: str | Path | None = None) -> dict[
     try:  # download to the cache, then load through the same weights_only path as every file
         cached.parent.mkdir(parents=True, exist_ok=True)
         torch.hub.download_url_to_file(weights.url, str(cached), progress=False)
-        return load_state_file(cached)
     except Exception as exc:  # noqa: BLE001 - urllib/ssl/socket errors differ by platform
         raise WeightsUnavailableError(
             f"pretrained weights for torchvision:{arch} are not available offline: {cached} is missing and "
             f"downloading {weights.url} failed ({type(exc).__name__}). Copy that file to {cached}, "
             f"or pass --weights FILE (a .pth or .safetensors state dict)."
         ) from None
+    return load_state_file(cached)
 
 
 def load_backbone(model: Classifier, arch: str, weights_file: str | Path | None = None) -> list[str]:
