@@ -71,3 +71,19 @@ def test_load_dataset_digits_resized_and_reproducible():
 def test_train_per_class_keeps_n_per_class():
     bundle = load_dataset(DataConfig(name="digits", train_per_class=5))
     assert torch.bincount(bundle.train["label"], minlength=10).tolist() == [5] * 10
+
+
+def test_the_file_reader_equals_scikit_learn_and_imports_no_sklearn():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    from dlbox.data.digits import load_digits_tensors
+
+    images, labels = load_digits_tensors()
+    raw = load_digits()
+    assert torch.equal(images, torch.from_numpy(raw.images).float().div(16.0).unsqueeze(1))
+    assert torch.equal(labels, torch.from_numpy(raw.target).long())
+    code = "import sys; from dlbox.data.digits import load_digits_tensors; load_digits_tensors(); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
