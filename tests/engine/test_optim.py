@@ -45,3 +45,9 @@ def test_adapt_to_budget_extends_onecycle_and_scales_every_learning_rate():
         sched.step()
         peaks.append(opt.param_groups[0]["lr"])
     assert opt.param_groups[0]["max_lr"] == pytest.approx(0.05) and max(peaks) <= 0.05 + 1e-12
+
+
+def test_optim_lr_is_the_one_learning_rate_and_groups_carry_multipliers():
+    slow, fast = _params(), _params()
+    opt = build_optimizer([{"params": slow, "lr_mult": 0.1}, {"params": fast}], OptimConfig(optimizer="sgd", lr=0.5))
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.05, 0.5])

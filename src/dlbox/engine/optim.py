@@ -18,7 +18,12 @@ ONECYCLE_WARMUP = 0.25  # fraction of the steps spent raising the learning rate
 def create_optimizer(
     name: str, params: Iterable[Any], lr: float, momentum: float = 0.9, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
-    """The one optimizer factory of dlbox. ``params`` may be tensors or param-group dicts (e.g. a lower backbone lr)."""
+    """The one optimizer factory of dlbox: ``lr`` is the one learning rate.
+
+    ``params`` may be tensors or param-group dicts; a group's ``lr_mult`` (e.g. a slower fine-tuned backbone)
+    makes its learning rate ``lr * lr_mult``.
+    """
+    params = [{**g, "lr": lr * g["lr_mult"]} if isinstance(g, dict) and "lr_mult" in g else g for g in params]
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     if name == "momentum":  # notes 2.1: v_t = mu grad + alpha v_{t-1}

@@ -45,7 +45,10 @@ def test_backbone_lr_mult_puts_exactly_the_features_in_the_slower_group(classifi
     cfg.init, cfg.optim.lr, cfg.optim.backbone_lr_mult = str(classifier_run), 0.01, 0.1
     model = build_segmentation_model(cfg, BUNDLE)
     backbone, rest = param_groups(cfg, model)["model"]
-    assert backbone["lr"] == pytest.approx(0.001) and rest["lr"] == pytest.approx(0.01)
+    from dlbox.engine.optim import build_optimizer
+
+    built = build_optimizer([backbone, rest], cfg.optim).param_groups  # optim.lr is the one learning rate
+    assert built[0]["lr"] == pytest.approx(0.001) and built[1]["lr"] == pytest.approx(0.01)
     assert {id(p) for p in backbone["params"]} == {id(p) for p in model.features.parameters()}
     every = [id(p) for p in backbone["params"] + rest["params"]]
     assert sorted(every) == sorted(id(p) for p in model.parameters()) and len(set(every)) == len(every)

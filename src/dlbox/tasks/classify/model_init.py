@@ -61,8 +61,8 @@ def _from_run(run_dir: Path, shape: dict[str, Any]) -> nn.Module:
     return model
 
 
-def param_groups(model: nn.Module, lr: float, freeze: str | None, backbone_lr_mult: float) -> list[dict[str, Any]]:
-    """Optimizer parameter groups implementing freezing and a backbone learning-rate multiplier."""
+def param_groups(model: nn.Module, freeze: str | None, backbone_lr_mult: float) -> list[dict[str, Any]]:
+    """Optimizer parameter groups: freezing, and the backbone at ``backbone_lr_mult`` times the learning rate."""
     if freeze not in (None, "features"):
         raise ValueError(f"--freeze {freeze!r} is not valid; the only frozen part supported is 'features'")
     backbone = list(model.features.parameters())
@@ -70,8 +70,8 @@ def param_groups(model: nn.Module, lr: float, freeze: str | None, backbone_lr_mu
     if freeze == "features":
         for p in backbone:
             p.requires_grad_(False)
-        return [{"params": head, "lr": lr}]
-    return [{"params": backbone, "lr": lr * backbone_lr_mult}, {"params": head, "lr": lr}]
+        return [{"params": head}]
+    return [{"params": backbone, "lr_mult": backbone_lr_mult}, {"params": head}]
 
 
 def classifiers() -> list[str]:

@@ -36,7 +36,7 @@ def load_data(cfg: ClassifyConfig) -> Any:
 def param_groups(cfg: ClassifyConfig, model: Any) -> dict[str, list[Any]]:
     from dlbox.tasks.classify.model_init import param_groups as groups
 
-    return {"model": groups(model, cfg.optim.lr, cfg.classify.freeze, cfg.optim.backbone_lr_mult)}
+    return {"model": groups(model, cfg.classify.freeze, cfg.optim.backbone_lr_mult)}
 
 
 def build_model(cfg: ClassifyConfig, bundle: Any) -> Any:

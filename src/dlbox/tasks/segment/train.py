@@ -52,8 +52,8 @@ def param_groups(cfg: SegmentConfig, model: Any) -> dict[str, list[Any]]:
         return {"model": params}
     backbone = {id(p) for p in model.features.parameters()}
     return {"model": [
-        {"params": [p for p in params if id(p) in backbone], "lr": cfg.optim.lr * cfg.optim.backbone_lr_mult},
-        {"params": [p for p in params if id(p) not in backbone], "lr": cfg.optim.lr},
+        {"params": [p for p in params if id(p) in backbone], "lr_mult": cfg.optim.backbone_lr_mult},
+        {"params": [p for p in params if id(p) not in backbone]},
     ]}
 
 
