@@ -1,0 +1,42 @@
+"""``dlbox detect train``: the run configuration (saved as ``config.yaml`` in the run directory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dlbox.config import DataConfig, ModelConfig, OptimConfig, TrainConfig, TrainRunConfig
+
+LOSSES = ("bce", "paper")  # detection.loss: yolo_bce_loss | yolo_paper_loss (notes 3.12.1)
+MULTISCALE = ("fpn", "hierarchy", "single", "pyramid")  # notes 3.12.2 (models.yolov3.MULTISCALE)
+
+
+@dataclass
+class DetectOptions:
+    """What is specific to detection: the loss, the multi-scale approach, anchors, thresholds, scenes."""
+
+    loss: str = "bce"  # bce: 1 - CIoU + BCE (YOLOv3 as trained) | paper: the notes' squared errors
+    multiscale: str = "fpn"  # fpn | hierarchy | single | pyramid (notes 3.12.2)
+    anchors: list[list[float]] | None = None  # (w, h) pixels; None: k-means on the training boxes (notes 3.12.1)
+    conf_threshold: float = 0.25  # objectness x class probability kept in predictions, confusion matrix, worst images
+    eval_conf_threshold: float = 0.01  # the same, for mAP (low: the precision-recall curve needs the weak detections)
+    iou_threshold: float = 0.45  # NMS (notes 3.12.3)
+    max_detections: int = 100  # per image, after NMS
+    ignore_threshold: float = 0.5  # predictions overlapping a ground truth this much get no objectness penalty
+    on_bad_label: str = "fail"  # skip | fail: a bad annotation in a dataset file
+    min_objects: int = 1  # generated shapes scenes: objects per scene
+    max_objects: int = 6
+
+
+@dataclass
+class DetectConfig(TrainRunConfig):
+    """``dlbox detect train``: the shared sections (with detection defaults) plus ``detect``.
+
+    Defaults: 128x128 shapes scenes with 1-6 objects of 3 kinds, a CPU-sized YOLOv3 (a quarter of the
+    width, a third of the depth), box-aware augmentation, two minutes of training.
+    """
+
+    data: DataConfig = field(default_factory=lambda: DataConfig(name="shapes", image_size=128, num_samples=2400, augment=True, val_fraction=0.1, test_fraction=0.1))
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(name="yolov3", kwargs={"width": 0.25, "depth": 0.34}))
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(optimizer="adamw", lr=2e-3, weight_decay=5e-4))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=30, batch_size=32, eval_batch_size=64, max_time=120.0, monitor="val_map50"))
+    detect: DetectOptions = field(default_factory=DetectOptions)
