@@ -47,10 +47,13 @@ def load_detection(data: DataConfig, on_bad_label: str = "fail", min_objects: in
 
 
 def quantize(scenes: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Images on the 8-bit grid ``k / 255`` and box corners on the ``1 / 1024`` pixel grid (padding stays -1)."""
+    """Images on the 8-bit grid ``k / 255``, box corners on the ``1 / 1024`` pixel grid (padding stays -1), and
+    the padding trimmed to the most objects of any image (at least one column)."""
+    m = max(1, int((scenes["box_labels"] >= 0).sum(1).max())) if len(scenes["box_labels"]) else 1
     out = dict(scenes)
     out["image"] = (scenes["image"] * 255).round() / 255
-    out["boxes"] = (scenes["boxes"] * BOX_GRID).round() / BOX_GRID
+    out["boxes"] = (scenes["boxes"][:, :m] * BOX_GRID).round() / BOX_GRID
+    out["box_labels"] = scenes["box_labels"][:, :m]
     return out
 
 
@@ -63,18 +66,18 @@ def shapes_splits(data: DataConfig, min_objects: int, max_objects: int) -> dict[
     size = data.image_size or 128
     scenes = generate_shapes(data.num_samples, seed=data.split_seed, size=size, kinds=list(data.shapes),
                              min_objects=min_objects, max_objects=max_objects)
-    scenes = quantize({k: scenes[k] for k in ("image", "boxes", "box_labels")})
+    scenes = {k: scenes[k] for k in ("image", "boxes", "box_labels")}
     train, val, test = random_split(data.num_samples, data.val_fraction, data.test_fraction, data.split_seed)
-    return {"train": take(scenes, train), "val": take(scenes, val), "test": take(scenes, test)}
+    return {"train": quantize(take(scenes, train)), "val": quantize(take(scenes, val)), "test": quantize(take(scenes, test))}
 
 
 def random_split(n: int, val_fraction: float, test_fraction: float, seed: int) -> tuple[Tensor, Tensor, Tensor]:
-    """Indices of ``n`` items: train, val, test (val and test take ``round(fraction * n)`` each)."""
+    """Indices of ``n`` items, each part in increasing order: train, val, test (val and test take ``round(fraction * n)``)."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_val, n_test = round(val_fraction * n), round(test_fraction * n)
     if n - n_val - n_test < 1:
         raise DatasetError(f"{n} images leave none to train on with val_fraction={val_fraction}, test_fraction={test_fraction}")
-    return order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
+    return order[n_val + n_test :].sort().values, order[:n_val].sort().values, order[n_val : n_val + n_test].sort().values
 
 
 def _complete(splits: dict[str, dict[str, Tensor]], data: DataConfig) -> dict[str, dict[str, Tensor]]:
