@@ -20,7 +20,7 @@ app = typer.Typer(help="Datasets: export generated scenes as YOLO, COCO or VOC f
 def export(
     format: str = typer.Option(..., "--format", help="yolo | coco | voc"),
     out: Path = typer.Option(..., help="a new (or empty) directory"),
-    num_samples: int = typer.Option(2400, min=1, help="scenes in all splits together"),
+    num_samples: int = typer.Option(2000, min=1, help="scenes in all splits together"),
     image_size: int = typer.Option(128, min=16, help="square image side"),
     min_objects: int = typer.Option(1, min=1, help="objects per scene, at least"),
     max_objects: int = typer.Option(6, min=1, help="objects per scene, at most"),

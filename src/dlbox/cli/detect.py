@@ -35,7 +35,7 @@ def train(
     iou_threshold: Optional[float] = typer.Option(None, help="NMS IoU threshold (default: 0.45)"),
     max_detections: Optional[int] = typer.Option(None, help="detections kept per image (default: 100)"),
     on_bad_label: Optional[str] = typer.Option(None, help="skip | fail: a bad annotation in dataset files (default: fail)"),
-    num_samples: Optional[int] = typer.Option(None, min=1, help="generated shapes scenes (default: 2400)"),
+    num_samples: Optional[int] = typer.Option(None, min=1, help="generated shapes scenes (default: 2000)"),
     min_objects: Optional[int] = typer.Option(None, min=1, help="objects per generated scene, at least (default: 1)"),
     max_objects: Optional[int] = typer.Option(None, min=1, help="objects per generated scene, at most (default: 6)"),
 ) -> None:
@@ -131,7 +131,7 @@ def anchors(
     data: str = typer.Option("shapes", help=DATA_HELP),
     k: int = typer.Option(9, min=1, help="number of anchors (9: YOLOv3, 6: YOLOv3-tiny)"),
     image_size: Optional[int] = typer.Option(None, help="letterbox images to this side first (default: 128)"),
-    num_samples: Optional[int] = typer.Option(None, min=1, help="generated shapes scenes (default: 2400)"),
+    num_samples: Optional[int] = typer.Option(None, min=1, help="generated shapes scenes (default: 2000)"),
     min_objects: int = typer.Option(1, min=1, help="objects per generated scene, at least"),
     max_objects: int = typer.Option(6, min=1, help="objects per generated scene, at most"),
     on_bad_label: str = typer.Option("fail", help="skip | fail"),
