@@ -23,7 +23,7 @@ def annotate(image: Tensor, boxes: Tensor, scores: Tensor, labels: Tensor, class
     width = max(1, round(max(im.size) / 200))
     for (x1, y1, x2, y2), s, c in zip(boxes.tolist(), scores.tolist(), labels.tolist()):
         colour = PALETTE[int(c) % len(PALETTE)]
-        draw.rectangle([x1, y1, x2 - 1, y2 - 1], outline=colour, width=width)
+        draw.rectangle([x1, y1, max(x1, x2 - 1), max(y1, y2 - 1)], outline=colour, width=width)
         text = f"{class_names[int(c)]} {s:.2f}"
         left, top, right, bottom = draw.textbbox((x1, y1), text)
         y = y1 - (bottom - top) - 2 if y1 - (bottom - top) - 2 >= 0 else y1

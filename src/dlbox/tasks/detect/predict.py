@@ -76,7 +76,9 @@ def predict_images(run: str | Path, inputs: list[str | Path], out: str | Path | 
         boxed = [letterbox(img, size) for img in images]
         dets = detect(model, torch.stack([b for b, _ in boxed]), conf, th["iou"], th["max_detections"])
         for spec, img, (_, lb), (boxes, scores, labels) in zip(chunk, images, boxed, dets.per_image()):
-            boxes = unletterbox_boxes(boxes, lb)  # (K, 4) in the original image's pixels
+            boxes = unletterbox_boxes(boxes, lb)  # (K, 4) in the original image's pixels, clipped to it
+            inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # a box wholly in the padding vanishes
+            boxes, scores, labels = boxes[inside], scores[inside], labels[inside]
             stem = f"{len(rows):04d}_{image_label(spec)}"
             annotate(img, boxes, scores, labels, names).save(out_dir / "images" / f"{stem}.png")
             _write_yolo_txt(out_dir / "labels" / f"{stem}.txt", boxes, labels, img.shape[-1], img.shape[-2])
