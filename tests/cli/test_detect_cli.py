@@ -121,7 +121,7 @@ def _label(root: Path, i: int = 0) -> Path:
         ("malformed", "expected 'class cx cy w h' (5 numbers), got 2 field(s)"),
         ("outside", "lies outside the 64x64 image"),
         ("coco", "image id 1: file"),
-        ("scheme", "--data 'kitti:x' is not a detection dataset; use one of: shapes, yolo:DATASET.yaml"),
+        ("scheme", "unknown detection dataset 'kitti:x'; use one of: shapes, yolo:DATASET.yaml"),
         ("nofile", "dataset YAML"),
     ],
 )

@@ -43,8 +43,6 @@ def train(
     from dlbox.tasks.detect.anchors import read_anchors
     from dlbox.tasks.detect.train import train as train_detector
 
-    if common["data"] is not None:  # a typo'd scheme is reported before anything else happens
-        _check_scheme(common["data"])
     section = {
         "loss": loss, "multiscale": multiscale, "anchors": read_anchors(anchors) if anchors else None,
         "conf_threshold": conf_threshold, "iou_threshold": iou_threshold, "max_detections": max_detections,
@@ -52,13 +50,6 @@ def train(
     }
     run_dir = run_training(train_detector, DetectConfig(), common, data=given(num_samples=num_samples), detect=section)
     _print_summary(run_dir)
-
-
-def _check_scheme(name: str) -> None:
-    from dlbox.tasks.detect.data import SCHEMES
-
-    if name != "shapes" and name.split(":", 1)[0] not in ("yolo", "coco", "voc"):
-        raise ValueError(f"--data {name!r} is not a detection dataset; use one of: {', '.join(SCHEMES)}")
 
 
 def _print_summary(run_dir: Path) -> None:
@@ -100,8 +91,6 @@ def evaluate(
     """mAP@0.5 and mAP@0.5:0.95, per-class AP, precision-recall curves, confusion matrix, worst images."""
     from dlbox.tasks.detect.evaluate import evaluate_run
 
-    if data is not None:
-        _check_scheme(data)
     out_dir, report = evaluate_run(run, data=data, split=split, out=out)
     _print_report(report)
     echo_run_dir(out_dir)
@@ -143,7 +132,6 @@ def anchors(
 
     from dlbox.tasks.detect.anchors import fit_dataset_anchors
 
-    _check_scheme(data)
     cfg = replace(DEFAULTS.data, name=data, **given(image_size=image_size, num_samples=num_samples))
     out_dir, report = fit_dataset_anchors(cfg, k, on_bad_label, min_objects, max_objects, seed, out)
     typer.echo(f"{report['n_boxes']} training boxes of {report['dataset']} ({report['image_size'][0]}x{report['image_size'][1]}), k={k}:")
