@@ -207,3 +207,19 @@ def test_resume_after_sigkill_finishes(runner, tmp_path):
     r = _ok(runner.invoke(app, ["detect", "train", "--resume", str(run), "--epochs", str(done + 1), "--no-progress"]))
     m = json.loads((run / "metrics.json").read_text())
     assert m["epochs"] == done + 1 and m["resumed_with"] == {"train.epochs": [40, done + 1]} and "test mAP@0.5" in r.output
+
+
+def test_init_from_a_darknet_classification_run(runner, tmp_path):
+    from safetensors.torch import load_file
+
+    clf = tmp_path / "clf"
+    _ok(runner.invoke(app, ["classify", "train", "--data", "shapes", "--image-size", "64", "--model", "darknet53", "--model-arg", "width=0.125",
+                            "--model-arg", "depth=0.34", "--max-steps", "2", "--batch-size", "8", "--no-progress", "--set", "data.num_samples=60",
+                            "--out", str(clf)]))
+    run = tmp_path / "det"
+    _ok(runner.invoke(app, ["detect", "train", *TINY, "--init", str(clf), "--max-steps", "1", "--lr", "1e-9", "--schedule", "none",
+                            "--out", str(run)]))
+    before, after = load_file(clf / "model.safetensors"), load_file(run / "model.safetensors")
+    key = "features.stem.conv.weight"  # one step at lr 1e-9: the transferred weights are still the classifier's
+    assert after[key].shape == before[key].shape and (after[key] - before[key]).abs().max() < 1e-6
+    assert json.loads((run / "model.json").read_text())["init"] == str(clf)

@@ -71,6 +71,21 @@ def _with_init(tiny_cfg, run):
     return cfg
 
 
+def test_init_with_the_default_width_takes_the_classifier_shape(tmp_path, tiny_cfg, bundle):
+    from dlbox.models import create_model
+    from dlbox.model_io import save_model
+
+    (tmp_path / "wide").mkdir()
+    clf = create_model("darknet53", num_classes=3, width=0.25, depth=0.34)
+    save_model(tmp_path / "wide", clf, {"task": "classify", "class_names": ["a", "b", "c"], "input": {"channels": 3, "size": [64, 64]}})
+    cfg = tiny_cfg(None)
+    cfg.init = str(tmp_path / "wide")
+    cfg.model.kwargs = {"width": 0.125, "depth": 0.34}  # the detect defaults: not a choice that conflicts
+    model = build_model(cfg, bundle)
+    assert model.dlbox_config["kwargs"]["width"] == 0.25
+    assert torch.equal(model.features.state_dict()["stem.conv.weight"], clf.features.state_dict()["stem.conv.weight"])
+
+
 def test_init_errors_name_the_mismatch(tmp_path, tiny_cfg, bundle):
     run, _ = _classifier_run(tmp_path, "darknet_tiny")
     with pytest.raises(ValueError, match="takes the features of a darknet53 classifier, that run trained 'darknet_tiny'"):

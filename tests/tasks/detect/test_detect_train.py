@@ -51,6 +51,12 @@ def test_bad_detect_options_fail_before_a_run_directory(tmp_path, tiny_cfg, fiel
     assert not (tmp_path / "run").exists()
 
 
+def test_a_dataset_without_test_images_is_refused_before_training(tmp_path, tiny_cfg):
+    with pytest.raises(ValueError, match="no test images; set data.test_fraction above 0"):
+        train(tiny_cfg(tmp_path / "run", data={"test_fraction": 0.0}))
+    assert not (tmp_path / "run").exists()
+
+
 def test_unused_shared_fields_are_refused(tmp_path, tiny_cfg):
     with pytest.raises(ValueError, match="data.train_per_class is not used by `dlbox detect train`"):
         train(tiny_cfg(tmp_path / "run", data={"train_per_class": 5}))

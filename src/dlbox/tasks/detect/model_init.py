@@ -41,8 +41,8 @@ def build_model(cfg: Any, bundle: DataBundle) -> nn.Module:
             raise ValueError(f"--model-arg {key} is set by dlbox detect itself; use " + (
                 f"--{key} (detect.{key})" if key in ("anchors", "multiscale") else "the dataset"))
     source = _backbone_source(cfg, name, kwargs) if cfg.init else None
-    if source is not None:
-        kwargs.update({k: source["kwargs"][k] for k in ("width", "depth") if k in source["kwargs"]})
+    if source is not None:  # the backbone's shape is the classifier's
+        kwargs.update({k: source["kwargs"].get(k, 1.0) for k in ("width", "depth")})
     shape = {"in_channels": bundle.in_channels, "num_classes": bundle.num_classes, "image_size": list(bundle.image_size)}
     probe = create_model(name, **shape, **kwargs, multiscale=cfg.detect.multiscale)
     anchors = cfg.detect.anchors
@@ -57,15 +57,19 @@ def build_model(cfg: Any, bundle: DataBundle) -> nn.Module:
 
 
 def _backbone_source(cfg: Any, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The classifier run's model.json; a width or depth set (other than the default) must be the classifier's."""
     from dlbox.model_io import read_model_json
+    from dlbox.tasks.detect.config import DetectConfig
 
     source = read_model_json(cfg.init)
     want = BACKBONE_OF[name]
     if source.get("name") != want:
         raise ValueError(f"--init {cfg.init}: a {name} detector takes the features of a {want} classifier, that run trained {source.get('name')!r}")
+    defaults = DetectConfig().model.kwargs
     for key in ("width", "depth"):
-        if key in kwargs and key in source["kwargs"] and kwargs[key] != source["kwargs"][key]:
-            raise ValueError(f"--init {cfg.init}: its backbone has {key}={source['kwargs'][key]} but --model-arg {key}={kwargs[key]}; leave {key} out")
+        chosen = key in kwargs and kwargs[key] != defaults.get(key)
+        if chosen and kwargs[key] != source["kwargs"].get(key, 1.0):
+            raise ValueError(f"--init {cfg.init}: its backbone has {key}={source['kwargs'].get(key, 1.0)} but --model-arg {key}={kwargs[key]}; leave {key} out")
     return source
 
 

@@ -58,8 +58,13 @@ def _check(cfg: DetectConfig) -> None:
 def _load_data(cfg: DetectConfig) -> Any:
     from dlbox.tasks.detect.data import load_detection
 
+    from dlbox.data.folder import DatasetError
+
     d = cfg.detect
-    return load_detection(cfg.data, d.on_bad_label, d.min_objects, d.max_objects)
+    bundle = load_detection(cfg.data, d.on_bad_label, d.min_objects, d.max_objects)
+    if len(bundle.test["image"]) == 0:  # the run ends with a test report: refuse now, not after training
+        raise DatasetError(f"dataset {cfg.data.name!r} has no test images; set data.test_fraction above 0 or give a test split")
+    return bundle
 
 
 def _build_model(cfg: DetectConfig, bundle: Any) -> Any:
