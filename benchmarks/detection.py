@@ -129,9 +129,15 @@ def run_yolov8n(yaml: Path, out: Path, budget_s: float) -> dict | None:
     from dlbox.config import DataConfig
     from dlbox.detection import Detections
 
+    import yaml as pyyaml
+
+    spec = pyyaml.safe_load(yaml.read_text())
+    spec["path"] = str(yaml.parent.resolve())  # ultralytics reads a relative path against its own datasets folder
+    absolute = yaml.parent / "ultralytics.yaml"
+    absolute.write_text(pyyaml.safe_dump(spec))
     model = YOLO("yolov8n.yaml")  # the architecture only: no pretrained weights are read
     t0 = time.monotonic()
-    model.train(data=str(yaml), imgsz=IMAGE_SIZE, batch=16, epochs=1000, time=budget_s / 3600, device="cpu", workers=0,
+    model.train(data=str(absolute), imgsz=IMAGE_SIZE, batch=16, epochs=1000, time=budget_s / 3600, device="cpu", workers=0,
                 pretrained=False, amp=False, plots=False, project=str(out), name="yolov8n", exist_ok=True, seed=0, verbose=False)
     wall = time.monotonic() - t0
     test = load_detection(DataConfig(name=f"yolo:{yaml}", image_size=IMAGE_SIZE)).test

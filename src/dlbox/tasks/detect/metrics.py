@@ -53,7 +53,7 @@ def _torchmetrics_inputs(dets: Detections, boxes: Tensor, labels: Tensor) -> tup
 
 
 def map50(dets: Detections, boxes: Tensor, labels: Tensor) -> float:
-    """mAP at IoU 0.5 (COCO's 101-point interpolation, classes averaged): the validation metric."""
+    """mAP at IoU 0.5 by torchmetrics (COCO's 101-point interpolation, classes averaged)."""
     from torchmetrics.detection import MeanAveragePrecision
 
     metric = MeanAveragePrecision(iou_thresholds=[0.5])
