@@ -30,14 +30,14 @@ def train(
     common: dict,
     loss: Optional[str] = typer.Option(None, help="bce (1 - CIoU + BCE) | paper (the notes' squared errors) (default: bce)"),
     multiscale: Optional[str] = typer.Option(None, help="fpn | hierarchy | single | pyramid (notes 3.12.2) (default: fpn)"),
-    anchors: Optional[str] = typer.Option(None, help="anchors.json from `dlbox detect anchors`, or [[w,h],...] pixels (default: k-means on the training boxes)"),
+    anchors: Optional[str] = typer.Option(None, help="anchors.json from `dlbox detect anchors`, or a YAML list of w,h pixel pairs (default: k-means on the training boxes)"),
     conf_threshold: Optional[float] = typer.Option(None, help="score kept in predictions and the confusion matrix (default: 0.25)"),
     iou_threshold: Optional[float] = typer.Option(None, help="NMS IoU threshold (default: 0.45)"),
     max_detections: Optional[int] = typer.Option(None, help="detections kept per image (default: 100)"),
     on_bad_label: Optional[str] = typer.Option(None, help="skip | fail: a bad annotation in dataset files (default: fail)"),
-    num_samples: Optional[int] = typer.Option(None, min=1, help="generated shapes scenes (default: 2000)"),
-    min_objects: Optional[int] = typer.Option(None, min=1, help="objects per generated scene, at least (default: 1)"),
-    max_objects: Optional[int] = typer.Option(None, min=1, help="objects per generated scene, at most (default: 6)"),
+    num_samples: Optional[int] = typer.Option(None, min=1, help=f"generated shapes scenes (default: {DEFAULTS.data.num_samples})"),
+    min_objects: Optional[int] = typer.Option(None, min=1, help=f"objects per generated scene, at least (default: {DEFAULTS.detect.min_objects})"),
+    max_objects: Optional[int] = typer.Option(None, min=1, help=f"objects per generated scene, at most (default: {DEFAULTS.detect.max_objects})"),
 ) -> None:
     """Train a YOLOv3 detector (--init CLASSIFY_RUN: a darknet backbone); prints test mAP and the run directory."""
     from dlbox.tasks.detect.anchors import read_anchors
@@ -120,7 +120,7 @@ def anchors(
     data: str = typer.Option("shapes", help=DATA_HELP),
     k: int = typer.Option(9, min=1, help="number of anchors (9: YOLOv3, 6: YOLOv3-tiny)"),
     image_size: Optional[int] = typer.Option(None, help="letterbox images to this side first (default: 128)"),
-    num_samples: Optional[int] = typer.Option(None, min=1, help="generated shapes scenes (default: 2000)"),
+    num_samples: Optional[int] = typer.Option(None, min=1, help=f"generated shapes scenes (default: {DEFAULTS.data.num_samples})"),
     min_objects: int = typer.Option(1, min=1, help="objects per generated scene, at least"),
     max_objects: int = typer.Option(6, min=1, help="objects per generated scene, at most"),
     on_bad_label: str = typer.Option("fail", help="skip | fail"),
