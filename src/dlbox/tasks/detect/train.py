@@ -50,6 +50,10 @@ def _check(cfg: DetectConfig) -> None:
         raise ValueError(f"objects per scene need 1 <= --min-objects <= --max-objects, got {o.min_objects} and {o.max_objects}")
     if o.anchors is not None and (not o.anchors or any(len(a) != 2 or min(a) <= 0 for a in o.anchors)):
         raise ValueError(f"--anchors (detect.anchors) must be (w, h) pairs of positive pixels, e.g. [[10,13],[16,30],...], got {o.anchors}")
+    import importlib.util
+
+    if not any(importlib.util.find_spec(m) for m in ("pycocotools", "faster_coco_eval")):  # the test report's COCO mAP
+        raise ValueError("dlbox detect reports COCO mAP through torchmetrics, which needs pycocotools: pip install pycocotools")
     size = cfg.data.image_size
     if size is not None and size % 32:
         raise ValueError(f"--image-size (data.image_size) must be a multiple of 32 (YOLOv3's coarsest stride), got {size}")
