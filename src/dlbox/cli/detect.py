@@ -34,6 +34,7 @@ def train(
     conf_threshold: Optional[float] = typer.Option(None, help="score kept in predictions and the confusion matrix (default: 0.25)"),
     iou_threshold: Optional[float] = typer.Option(None, help="NMS IoU threshold (default: 0.45)"),
     max_detections: Optional[int] = typer.Option(None, help="detections kept per image (default: 100)"),
+    multi_label: Optional[bool] = typer.Option(None, "--multi-label/--single-label", help="a box may get every class above the threshold, or its best only (default: single)"),
     on_bad_label: Optional[str] = typer.Option(None, help="skip | fail: a bad annotation in dataset files (default: fail)"),
     num_samples: Optional[int] = typer.Option(None, min=1, help=f"generated shapes scenes (default: {DEFAULTS.data.num_samples})"),
     min_objects: Optional[int] = typer.Option(None, min=1, help=f"objects per generated scene, at least (default: {DEFAULTS.detect.min_objects})"),
@@ -45,7 +46,7 @@ def train(
 
     section = {
         "loss": loss, "multiscale": multiscale, "anchors": read_anchors(anchors) if anchors else None,
-        "conf_threshold": conf_threshold, "iou_threshold": iou_threshold, "max_detections": max_detections,
+        "conf_threshold": conf_threshold, "iou_threshold": iou_threshold, "max_detections": max_detections, "multi_label": multi_label,
         "on_bad_label": on_bad_label, "min_objects": min_objects, "max_objects": max_objects,
     }
     run_dir = run_training(train_detector, DetectConfig(), common, data=given(num_samples=num_samples), detect=section)

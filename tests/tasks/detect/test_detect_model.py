@@ -114,3 +114,19 @@ def test_detection_loss_parts_and_a_few_steps_fit_one_batch(tiny_cfg, bundle):
         opt.step()
         losses.append(float(total.detach()))
     assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_single_label_keeps_each_box_s_best_class_only():
+    from types import SimpleNamespace
+
+    from dlbox.tasks.detect.step import to_detections
+
+    net = SimpleNamespace(anchors=torch.tensor([[[16.0, 16.0]]]), strides=(32,))
+    out = torch.full((1, 1, 2, 2, 5 + 3), -10.0)  # (B, A, H, W, 5 + C): one confident box, two likely classes
+    out[0, 0, 1, 0, :5] = torch.tensor([0.0, 0.0, 0.0, 0.0, 10.0])
+    out[0, 0, 1, 0, 5:] = torch.tensor([3.0, 2.0, -5.0])
+    multi = to_detections(net, [out], 0.25, 0.45, 10, multi_label=True)
+    single = to_detections(net, [out], 0.25, 0.45, 10, multi_label=False)
+    assert multi.labels[0].tolist() == [0, 1] and single.labels[0].tolist() == [0]
+    assert single.boxes[0, 0].tolist() == [8.0, 40.0, 24.0, 56.0]  # cell (x 0, y 1) centre at (16, 48), anchor 16 x 16
+    assert torch.allclose(single.scores, multi.scores[:, :1])

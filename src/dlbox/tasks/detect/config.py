@@ -21,6 +21,7 @@ class DetectOptions:
     eval_conf_threshold: float = 0.01  # the same, for mAP (low: the precision-recall curve needs the weak detections)
     iou_threshold: float = 0.45  # NMS (notes 3.12.3)
     max_detections: int = 100  # per image, after NMS
+    multi_label: bool = False  # a box may be reported for every class scoring above the threshold (else its best only)
     ignore_threshold: float = 0.5  # predictions overlapping a ground truth this much get no objectness penalty
     on_bad_label: str = "fail"  # skip | fail: a bad annotation in a dataset file
     min_objects: int = 1  # generated shapes scenes: objects per scene

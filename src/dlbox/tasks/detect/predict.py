@@ -74,7 +74,7 @@ def predict_images(run: str | Path, inputs: list[str | Path], out: str | Path | 
     for n, chunk in enumerate(chunks):
         images = first if n == 0 else [read_image(s, channels) for s in chunk]
         boxed = [letterbox(img, size) for img in images]
-        dets = detect(model, torch.stack([b for b, _ in boxed]), conf, th["iou"], th["max_detections"])
+        dets = detect(model, torch.stack([b for b, _ in boxed]), conf, th["iou"], th["max_detections"], th.get("multi_label", False))
         for spec, img, (_, lb), (boxes, scores, labels) in zip(chunk, images, boxed, dets.per_image()):
             boxes = unletterbox_boxes(boxes, lb)  # (K, 4) in the original image's pixels, clipped to it
             inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # a box wholly in the padding vanishes

@@ -27,7 +27,7 @@ def detection_report(model: nn.Module, split: dict[str, Tensor], class_names: li
     from dlbox.plots import plot_confusion
 
     images, boxes, labels = split["image"], split["boxes"], split["box_labels"]
-    dets = detect(model, images, opts.eval_conf_threshold, opts.iou_threshold, opts.max_detections)
+    dets = detect(model, images, opts.eval_conf_threshold, opts.iou_threshold, opts.max_detections, opts.multi_label)
     ap = mean_ap(dets, boxes, labels, class_names)
     shown = above(dets, opts.conf_threshold)
     matching = match_detections(shown, boxes, labels, len(class_names))
@@ -61,8 +61,8 @@ def _plot_worst(images: Tensor, boxes: Tensor, labels: Tensor, shown: Any, error
 @torch.inference_mode()
 def inference_ms(model: nn.Module, images: Tensor, opts: DetectOptions, batch_sizes: tuple[int, ...] = (1, 32), n: int = 64) -> dict[str, float]:
     """Milliseconds per image, forward + decode + NMS, at each batch size (median of the batches of ``n`` images)."""
-    from dlbox.detection import postprocess
     from dlbox.engine.run import unwrap
+    from dlbox.tasks.detect.step import to_detections
 
     net = unwrap(model).eval()
     device = next(net.parameters()).device
@@ -72,11 +72,11 @@ def inference_ms(model: nn.Module, images: Tensor, opts: DetectOptions, batch_si
         batches = [images[i : i + bs] for i in range(0, len(images) - bs + 1, bs)][: max(2, 32 // bs)]
         if not batches:
             continue
-        postprocess(net(batches[0]), net.anchors, net.strides, opts.conf_threshold, opts.iou_threshold, opts.max_detections)  # warm-up
+        to_detections(net, net(batches[0]), opts.conf_threshold, opts.iou_threshold, opts.max_detections, opts.multi_label)  # warm-up
         times = []
         for x in batches:
             t0 = time.perf_counter()
-            postprocess(net(x), net.anchors, net.strides, opts.conf_threshold, opts.iou_threshold, opts.max_detections)
+            to_detections(net, net(x), opts.conf_threshold, opts.iou_threshold, opts.max_detections, opts.multi_label)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             times.append((time.perf_counter() - t0) * 1000 / len(x))

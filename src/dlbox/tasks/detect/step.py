@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 from dlbox.detection import Detections, assign_targets, decode_outputs, select_detections, yolo_bce_loss, yolo_paper_loss
@@ -79,8 +80,7 @@ def predict_split(run: Run, loader: Iterable[dict[str, Tensor]], conf_threshold:
             if with_loss:
                 total += float(detection_loss(model, outputs, boxes, labels, opts.loss, opts.ignore_threshold)["total"]) * len(x)
                 count += len(x)
-            decoded = decode_outputs(outputs, net.anchors, net.strides)
-            found.append(_cpu(select_detections(*decoded, conf_threshold, opts.iou_threshold, opts.max_detections)))
+            found.append(_cpu(to_detections(net, outputs, conf_threshold, opts.iou_threshold, opts.max_detections, opts.multi_label)))
             gt_boxes.append(boxes.cpu())
             gt_labels.append(labels.cpu())
     return concat_detections(found), total / max(1, count), torch.cat(gt_boxes), torch.cat(gt_labels)
@@ -90,8 +90,21 @@ def _cpu(d: Detections) -> Detections:
     return Detections(d.boxes.cpu(), d.scores.cpu(), d.labels.cpu(), d.counts.cpu())
 
 
+def to_detections(net: nn.Module, outputs: list[Tensor], conf_threshold: float, iou_threshold: float, max_detections: int,
+                  multi_label: bool = False) -> Detections:
+    """Raw outputs -> detections: decode every scale, score, threshold, NMS per class (notes 3.12.1, 3.12.3).
+
+    Classes are independent sigmoids (YOLOv3), so one box may score for several classes; without
+    ``multi_label`` each box keeps only its most probable class (one object, one label).
+    """
+    boxes, objectness, class_probs = decode_outputs([o.float() for o in outputs], net.anchors, net.strides)
+    if not multi_label:
+        class_probs = class_probs * F.one_hot(class_probs.argmax(-1), class_probs.shape[-1])  # (B, N, C)
+    return select_detections(boxes, objectness, class_probs, conf_threshold, iou_threshold, max_detections)
+
+
 def detect(model: nn.Module, images: Tensor, conf_threshold: float, iou_threshold: float, max_detections: int,
-           batch_size: int = 64) -> Detections:
+           multi_label: bool = False, batch_size: int = 64) -> Detections:
     """A trained detector (eval mode) on ``images (N, C, H, W)`` -> detections in the images' pixels (CPU)."""
     from dlbox.tasks.detect.metrics import concat_detections
 
@@ -101,6 +114,5 @@ def detect(model: nn.Module, images: Tensor, conf_threshold: float, iou_threshol
     with torch.no_grad():
         for i in range(0, len(images), batch_size):
             outputs = net(images[i : i + batch_size].to(device))
-            decoded = decode_outputs([o.float() for o in outputs], net.anchors, net.strides)
-            parts.append(_cpu(select_detections(*decoded, conf_threshold, iou_threshold, max_detections)))
+            parts.append(_cpu(to_detections(net, outputs, conf_threshold, iou_threshold, max_detections, multi_label)))
     return concat_detections(parts)

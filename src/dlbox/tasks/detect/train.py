@@ -92,7 +92,8 @@ def _model_meta(run: Run) -> dict[str, Any]:
         "strides": list(net.strides),
         "multiscale": o.multiscale,
         "loss": o.loss,
-        "thresholds": {"conf": o.conf_threshold, "eval_conf": o.eval_conf_threshold, "iou": o.iou_threshold, "max_detections": o.max_detections},
+        "thresholds": {"conf": o.conf_threshold, "eval_conf": o.eval_conf_threshold, "iou": o.iou_threshold,
+                       "max_detections": o.max_detections, "multi_label": o.multi_label},
     }
 
 
