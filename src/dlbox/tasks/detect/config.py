@@ -1,0 +1,46 @@
+"""``dlbox detect train``: the run configuration (saved as ``config.yaml`` in the run directory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dlbox.config import DataConfig, FabricConfig, ModelConfig, OptimConfig, TrainConfig, TrainRunConfig
+
+LOSSES = ("bce", "paper")  # detection.loss: yolo_bce_loss | yolo_paper_loss (notes 3.12.1)
+MULTISCALE = ("fpn", "hierarchy", "single", "pyramid")  # notes 3.12.2 (models.yolov3.MULTISCALE)
+
+
+@dataclass
+class DetectOptions:
+    """What is specific to detection: the loss, the multi-scale approach, anchors, thresholds, scenes."""
+
+    loss: str = "bce"  # bce: 1 - CIoU + BCE (YOLOv3 as trained) | paper: the notes' squared errors
+    multiscale: str = "fpn"  # fpn | hierarchy | single | pyramid (notes 3.12.2)
+    anchors: list[list[float]] | None = None  # (w, h) pixels; None: k-means on the training boxes (notes 3.12.1)
+    conf_threshold: float = 0.25  # objectness x class probability kept in predictions, confusion matrix, worst images
+    eval_conf_threshold: float = 0.01  # the same, for mAP (low: the precision-recall curve needs the weak detections)
+    iou_threshold: float = 0.45  # NMS (notes 3.12.3)
+    max_detections: int = 100  # per image, after NMS
+    multi_label: bool = False  # a box may be reported for every class scoring above the threshold (else its best only)
+    ignore_threshold: float = 0.5  # predictions overlapping a ground truth this much get no objectness penalty
+    on_bad_label: str = "fail"  # skip | fail: a bad annotation in a dataset file
+    min_objects: int = 1  # generated shapes scenes: objects per scene
+    max_objects: int = 6
+
+
+@dataclass
+class DetectConfig(TrainRunConfig):
+    """``dlbox detect train``: the shared sections (with detection defaults) plus ``detect``.
+
+    Defaults (sized for 2 CPU cores, under 3 minutes): 2,400 shapes scenes of 128x128 with 1-6 objects of
+    3 kinds; YOLOv3 at an eighth of the width and a third of the depth (0.6 M parameters) with channels-last
+    convolutions; box-aware augmentation; 4 epochs of batch 16 with a one-cycle AdamW schedule, stopped
+    after 140 s of training in any case.
+    """
+
+    data: DataConfig = field(default_factory=lambda: DataConfig(name="shapes", image_size=128, num_samples=2400, augment=True, val_fraction=0.1, test_fraction=0.1))
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(name="yolov3", kwargs={"width": 0.125, "depth": 0.34}))
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(optimizer="adamw", lr=4e-3, weight_decay=5e-4))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=4, batch_size=16, eval_batch_size=64, max_time=140.0, monitor="val_map50"))
+    fabric: FabricConfig = field(default_factory=lambda: FabricConfig(channels_last=True))
+    detect: DetectOptions = field(default_factory=DetectOptions)
