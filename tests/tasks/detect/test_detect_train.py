@@ -58,5 +58,5 @@ def test_a_dataset_without_test_images_is_refused_before_training(tmp_path, tiny
 
 
 def test_unused_shared_fields_are_refused(tmp_path, tiny_cfg):
-    with pytest.raises(ValueError, match="data.train_per_class is not used by `dlbox detect train`"):
+    with pytest.raises(ValueError, match="data.train_per_class is not used by `dlbox detect`"):
         train(tiny_cfg(tmp_path / "run", data={"train_per_class": 5}))
