@@ -24,6 +24,8 @@ COMMANDS = {
     "segment": (["segment", "train", "--model-arg", "width=4", "--model-arg", "depth=2", "--num-samples", "96", "--image-size", "32",
                  "--batch-size", "16"], "data.train_per_class=5"),
     "autoencode": (["autoencode", "train", "--model-arg", "channels=[4,8]", "--latent-dim", "4", "--batch-size", "64"], "optim.backbone_lr_mult=0.5"),
+    "detect": (["detect", "train", "--image-size", "64", "--num-samples", "48", "--max-objects", "3", "--model-arg", "width=0.125",
+                "--batch-size", "8", "--accelerator", "cpu"], "data.train_per_class=5"),
     "style": (["style", "train", "--style", "sample:brick", "--data", "digits", "--size", "16", "--loss-model", "cnn", "--channels", "4,4,8",
                "--res-blocks", "1", "--batch-size", "16"], "data.augment=true"),
 }
