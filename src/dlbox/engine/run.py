@@ -48,6 +48,8 @@ def resume_config(recipe: Any, run_dir: Path, cfg: Any, changes: dict[str, Any] 
                 f"--resume {run_dir}: {path} was {old!r} and cannot change to {value!r} when resuming "
                 "(only epochs, max_steps, max_time, lr and device options can); start a new run instead"
             )
+        if path == "optim.lr" and not old:
+            raise ValueError(f"--resume {run_dir}: it trained at lr {old!r}, so a new --lr cannot be applied as a rescaling; start a new run")
         applied[path] = [old, value]
     if applied:
         overrides: dict[str, Any] = {}
