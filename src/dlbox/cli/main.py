@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from dlbox.cli import attack, autoencode, classify, dream, fundamentals, layers, segment, style, visualize
+from dlbox.cli import attack, autoencode, classify, dream, fundamentals, generate, layers, segment, style, visualize
 from dlbox.cli.summary import summary_command
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command("dream")(dream.dream)
 app.command("layers")(layers.layers)
 app.command("attack")(attack.attack_command)
 app.add_typer(autoencode.app, name="autoencode")
+app.add_typer(generate.app, name="generate")
 app.command("summary")(summary_command)
 
 

@@ -1,0 +1,94 @@
+"""``dlbox generate train --model vae|gan|flow|diffusion``: the run configuration (saved as ``config.yaml``).
+
+The shared sections plus ``generate``: the kind of generative model (notes 4.1-4.4), the options of
+that kind, and what the finished run measures. :func:`default_config` gives each kind its own model,
+optimizer and budget, tuned on digits 8x8 to finish within about three minutes on two CPU cores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dlbox.config import ModelConfig, OptimConfig, TrainConfig, TrainRunConfig
+
+KINDS = ("vae", "gan", "flow", "diffusion")
+MODELS = {"vae": "vae", "gan": "gan", "flow": "realnvp", "diffusion": "diffusion_unet"}  # kind -> registered model
+LIKELIHOODS = ("discretized", "gaussian")
+GAN_LOSSES = ("nonsaturating", "hinge")
+NOISE_SCHEDULES = ("linear", "cosine")
+SAMPLERS = ("ddim", "ddpm")
+MONITORS = {
+    "vae": ("val_loss",),  # negative ELBO, bits/dim
+    "gan": ("val_class_entropy", "val_confidence"),  # the mode-collapse alarm
+    "flow": ("val_loss",),  # NLL, bits/dim
+    "diffusion": ("val_loss",),  # epsilon MSE on fixed draws
+}
+# generate.* fields that only one kind reads: setting one for another kind is an error
+KIND_OF_FIELD = {
+    "beta": "vae", "likelihood": "vae", "sigma": "vae",
+    "gan_loss": "gan", "adam_beta1": "gan",
+    "temperature": "flow",
+    "noise_schedule": "diffusion", "timesteps": "diffusion", "sampler": "diffusion", "ddim_steps": "diffusion", "eta": "diffusion",
+}
+
+
+@dataclass
+class GenerateOptions:
+    """What is specific to generative models: the kind, its options, and the finished run's measurements."""
+
+    kind: str = "diffusion"  # vae | gan | flow | diffusion (the CLI's --model)
+    # vae (notes 4.1)
+    beta: float = 1.0  # weight of the KL term in the training loss (beta-VAE); reported bounds use 1
+    likelihood: str = "discretized"  # discretized (logistic, exact on discrete pixels) | gaussian (fixed sigma)
+    sigma: float = 0.1  # gaussian likelihood: the decoder's pixel standard deviation
+    # gan (notes 4.2)
+    gan_loss: str = "nonsaturating"  # nonsaturating | hinge
+    adam_beta1: float = 0.5  # Adam's first-moment decay for both players (Radford et al. 2016, section 4)
+    # flow (notes 4.3)
+    temperature: float = 1.0  # samples invert z ~ N(0, temperature^2 I)
+    # diffusion (notes 4.4)
+    noise_schedule: str = "linear"  # linear | cosine betas
+    timesteps: int = 1000  # T, steps of the forward process
+    sampler: str = "ddim"  # ddim | ddpm (ancestral, T steps)
+    ddim_steps: int = 50  # DDIM steps S <= T
+    eta: float = 0.0  # DDIM noise: 0 deterministic, 1 DDPM-like
+    # what the finished run measures
+    samples: int = 1000  # generated images for the Frechet distance and the class scores
+    evaluator: str | None = None  # a classify run on the same data; None: train one (cached per dataset)
+    grid: int = 8  # samples.png is grid x grid samples
+    interpolation_steps: int = 8  # images along each latent path in interpolations.png
+
+
+@dataclass
+class GenerateConfig(TrainRunConfig):
+    """``dlbox generate train``: the shared sections (with the diffusion defaults) plus ``generate``."""
+
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(name="diffusion_unet", kwargs={"width": 32, "mults": [1, 2]}))
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=2e-3, schedule="onecycle"))
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=110, batch_size=128, monitor="val_loss", ema=True, ema_decay=0.995, max_time=150.0)
+    )
+    generate: GenerateOptions = field(default_factory=GenerateOptions)
+
+
+def default_config(kind: str = "diffusion") -> GenerateConfig:
+    """The defaults of ``kind`` (digits 8x8; each within about three minutes on two CPU cores, ``train.max_time`` 150 s)."""
+    if kind not in KINDS:
+        raise ValueError(f"generate --model {kind!r} is not valid; choose from {', '.join(KINDS)}")
+    cfg = GenerateConfig(generate=GenerateOptions(kind=kind))
+    cfg.model.name = MODELS[kind]
+    if kind == "vae":
+        cfg.model.kwargs = {"channels": [32, 64], "hidden": [256], "latent_dim": 8}
+        cfg.optim.lr = 2e-3
+        cfg.train.epochs, cfg.train.batch_size, cfg.train.ema = 200, 64, False
+    elif kind == "gan":
+        cfg.model.kwargs = {"latent_dim": 32, "g_width": 64, "d_width": 64}
+        cfg.optim.lr, cfg.optim.schedule = 2e-4, "none"
+        cfg.train.epochs, cfg.train.batch_size, cfg.train.ema_decay = 150, 64, 0.999
+        cfg.train.monitor = "val_class_entropy"
+    elif kind == "flow":
+        cfg.model.kwargs = {"num_scales": 2, "hidden": 64, "depth": 2}
+        cfg.optim.lr = 1e-3
+        cfg.train.epochs, cfg.train.batch_size, cfg.train.ema = 100, 64, False
+        cfg.train.grad_clip = 100.0
+    return cfg
