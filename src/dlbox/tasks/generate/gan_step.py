@@ -15,6 +15,7 @@ confidence: a falling entropy is the mode-collapse alarm.
 from __future__ import annotations
 
 import torch
+import torch.nn as nn
 
 from dlbox.engine.run import unwrap
 from dlbox.engine.training import Run
@@ -27,6 +28,7 @@ LOSSES = {
     "hinge": (gan_loss.discriminator_loss_hinge, gan_loss.generator_loss_hinge),
 }
 ALARM_BATCH = 500  # generated images scored by the evaluator at each validation
+CALIBRATION_BATCHES = 8  # batches of ALARM_BATCH codes that set the generator's batch-norm statistics
 
 
 def gan_param_groups(model: torch.nn.Module) -> dict[str, list[torch.nn.Parameter]]:
@@ -42,6 +44,33 @@ def set_adam_beta1(optimizers: dict[str, torch.optim.Optimizer], beta1: float) -
                 group["betas"] = (beta1, group["betas"][1])
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(generator: nn.Module, latents: torch.Tensor, batch_size: int = ALARM_BATCH) -> None:
+    """Set the generator's batch-norm running statistics to their average over ``latents`` ``(N, latent_dim)``.
+
+    Generated images in eval mode then use the statistics of *these* weights. The running averages kept
+    during training (and the EMA of them) blend the statistics of many earlier generators, which samples
+    visibly worse (a GAN run on digits: Frechet distance 36 with them, 20 with batch statistics). This is
+    ``torch.optim.swa_utils.update_bn`` for a generator fed codes instead of data.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    was_training = generator.training
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches below
+    generator.train()
+    try:
+        for z in latents.split(batch_size):
+            generator(z)
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        generator.train(was_training)
+
+
 class GANStep:
     def __init__(self, run: Run):
         self.run = run
@@ -52,6 +81,7 @@ class GANStep:
         self.evaluator = run.extras["evaluator"]
         gen = torch.Generator().manual_seed(run.cfg.train.seed + 12345)
         self.fixed_z = standard_normal_latents(ALARM_BATCH, (self.latent_dim,), gen, run.device)  # (N, latent_dim)
+        self.calibration_z = standard_normal_latents(CALIBRATION_BATCHES * ALARM_BATCH, (self.latent_dim,), gen, run.device)
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         run, model = self.run, self.run.model
@@ -77,8 +107,13 @@ class GANStep:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """The evaluator's view of a fixed batch of samples from the (EMA) generator."""
+        """The evaluator's view of a fixed batch of samples from the (EMA) generator, its batch norm recalibrated.
+
+        Validation closes every epoch, the last included, so the saved generator has calibrated statistics.
+        Training in batch-statistics mode never reads them, so recalibrating the live generator (no EMA) is harmless.
+        """
         generator = unwrap(self.run.eval_model).generator  # without EMA: the generator in training
+        recalibrate_batch_norm(generator, self.calibration_z)
         was_training = generator.training
         generator.eval()
         try:
