@@ -54,7 +54,7 @@ def sample_quality(fake: torch.Tensor, test: torch.Tensor, train: torch.Tensor, 
 
 
 @torch.no_grad()
-def test_likelihood(model: nn.Module, options: GenerateOptions, images: torch.Tensor, levels: int, seed: int = 0) -> dict[str, Any]:
+def held_out_likelihood(model: nn.Module, options: GenerateOptions, images: torch.Tensor, levels: int, seed: int = 0) -> dict[str, Any]:
     """The VAE's negative ELBO or the flow's NLL on ``images`` (nats per image, bits/dim); ``{}`` for other kinds."""
     from dlbox.generative.flow_loss import flow_negative_log_likelihood
     from dlbox.tasks.generate.vae_step import negative_elbo
@@ -91,7 +91,7 @@ def measure(model: nn.Module, options: GenerateOptions, bundle: DataBundle, leve
     report: dict[str, Any] = {"kind": options.kind, "samples": options.samples, "sampler": sampler_name(options),
                               "seconds_per_image": seconds}
     report.update(sample_quality(fake, bundle.test["image"], bundle.train["image"], evaluator, bundle.class_names, seed))
-    report.update(test_likelihood(model, options, bundle.test["image"], levels, seed))
+    report.update(held_out_likelihood(model, options, bundle.test["image"], levels, seed))
     paths = interpolations(model, options, bundle.test["image"], levels, steps=options.interpolation_steps, seed=seed)
     save_interpolations(paths, out_dir / "interpolations.png")
     figures = ["samples.png", "interpolations.png"]

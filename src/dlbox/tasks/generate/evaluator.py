@@ -47,15 +47,19 @@ def evaluator_dir(data: DataConfig, root: str | Path | None = None) -> Path:
 
 
 def load_evaluator(cfg: GenerateConfig, bundle: DataBundle, device: torch.device | str = "cpu") -> tuple[nn.Module, Path]:
-    """The evaluator classifier of ``cfg`` in eval mode on ``device``, and its run directory."""
+    """The evaluator classifier of ``cfg`` in eval mode on ``device``, and its run directory.
+
+    Neither training nor loading it (building a model draws initial weights) uses the caller's random numbers.
+    """
     from dlbox.model_io import load_model
 
     run = cfg.generate.evaluator
-    if run is None:
-        run = evaluator_dir(cfg.data)
-        if not is_complete(run):
-            train_evaluator(cfg.data, run, cfg.fabric.accelerator)
-    model = load_model(run, device)
+    with kept_rng():
+        if run is None:
+            run = evaluator_dir(cfg.data)
+            if not is_complete(run):
+                train_evaluator(cfg.data, run, cfg.fabric.accelerator)
+        model = load_model(run, device)
     check_evaluator(model, bundle, str(run))
     return model, Path(run)
 
@@ -79,7 +83,7 @@ def check_evaluator(model: nn.Module, bundle: DataBundle, run: str) -> None:
 
 
 def train_evaluator(data: DataConfig, out: Path, accelerator: str = "auto") -> Path:
-    """Train (or finish training) the cached evaluator of ``data`` into ``out``; the caller's RNG state is kept."""
+    """Train (or finish training) the cached evaluator of ``data`` into ``out``."""
     from dlbox.tasks.classify.config import ClassifyConfig
     from dlbox.tasks.classify.train import train
 
@@ -90,8 +94,7 @@ def train_evaluator(data: DataConfig, out: Path, accelerator: str = "auto") -> P
     )
     cfg.fabric.accelerator = accelerator
     resume = out if (out / "config.yaml").is_file() else None  # a first attempt that was killed
-    with kept_rng():
-        return train(cfg, resume=resume)
+    return train(cfg, resume=resume)
 
 
 @contextlib.contextmanager
