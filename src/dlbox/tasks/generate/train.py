@@ -13,7 +13,6 @@ likelihoods and the sampling time, into ``metrics.json``.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +169,3 @@ RECIPE = Recipe(
     model_meta=_model_meta,
 )
 
-
-def with_kind(cfg: GenerateConfig, kind: str) -> GenerateConfig:
-    """``cfg`` with ``generate.kind`` set (a copy)."""
-    return dataclasses.replace(cfg, generate=dataclasses.replace(cfg.generate, kind=kind))
