@@ -41,7 +41,7 @@ def train(
     beta: Optional[float] = typer.Option(None, min=0.0, help="vae: weight of the KL term (default: 1)"),
     likelihood: Optional[str] = typer.Option(None, help="vae: discretized | gaussian (default: discretized)"),
     gan_loss: Optional[str] = typer.Option(None, help="gan: nonsaturating | hinge (default: nonsaturating)"),
-    temperature: Optional[float] = TEMPERATURE,
+    temperature: Optional[float] = typer.Option(None, min=0.0, help="flow: samples invert z ~ N(0, T^2 I) (default: 1)"),
     noise_schedule: Optional[str] = typer.Option(None, help="diffusion: linear | cosine (default: linear)"),
     timesteps: Optional[int] = typer.Option(None, min=1, help="diffusion: T, steps of the forward process (default: 1000)"),
     sampler: Optional[str] = typer.Option(None, help="diffusion: ddim | ddpm (default: ddim)"),

@@ -143,3 +143,22 @@ def test_noise_schedule_follows_the_options():
 
     assert torch.equal(noise_schedule(GenerateOptions(timesteps=30)).betas, linear_betas(30))
     assert torch.equal(noise_schedule(GenerateOptions(noise_schedule="cosine", timesteps=40)).betas, cosine_betas(40))
+
+
+def test_batch_norm_recalibration_sets_the_statistics_of_the_given_codes():
+    from dlbox.tasks.generate.gan_step import recalibrate_batch_norm
+
+    torch.manual_seed(0)
+    generator = create_model("dcgan_generator", image_size=16, latent_dim=6, width=8).eval()
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    inputs = {m: [] for m in norms}
+    for m in norms:
+        m.register_forward_pre_hook(lambda mod, args: inputs[mod].append(args[0].detach()))
+    z = torch.randn(40, 6)
+    recalibrate_batch_norm(generator, z, batch_size=10)
+    assert not generator.training and all(m.momentum == 0.1 for m in norms)  # mode and momentum as they were
+    for m in norms:
+        seen = torch.cat(inputs[m])  # (40, C, H, W): what each batch norm saw, batch after batch
+        assert torch.allclose(m.running_mean, seen.mean(dim=(0, 2, 3)), atol=1e-5)
+        per_batch = torch.stack([b.var(dim=(0, 2, 3), unbiased=True) for b in seen.split(10)])  # equal batches: their mean
+        assert torch.allclose(m.running_var, per_batch.mean(0), atol=1e-5)
