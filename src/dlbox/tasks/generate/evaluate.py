@@ -47,7 +47,7 @@ def sample_quality(fake: torch.Tensor, test: torch.Tensor, train: torch.Tensor, 
         "n_floor_images": len(floor_images),
         "mean_confidence": mean_confidence(probs),
         "confident_fraction": float((probs.max(dim=1).values >= CONFIDENT).float().mean()),
-        "class_entropy": predicted_class_entropy(probs),
+        "class_entropy": abs(predicted_class_entropy(probs)),  # abs: -0.0 when every sample is one class
         "class_entropy_max": math.log(len(class_names)),
         "class_histogram": {name: float(h) for name, h in zip(class_names, histogram)},
     }
@@ -121,7 +121,7 @@ def evaluate_run(run: str | Path, samples: int | None = None, evaluator: str | N
     from dlbox.engine.rundir import new_run_dir, write_json
     from dlbox.tasks.generate.evaluator import load_evaluator
     from dlbox.tasks.generate.saved import load_generate_run
-    from dlbox.tasks.generate.train import check_options
+    from dlbox.tasks.generate.config import check_options
 
     saved = load_generate_run(run, device).with_options(samples=samples, evaluator=evaluator, **sampling)
     check_options(saved.cfg)

@@ -72,6 +72,8 @@ def recalibrate_batch_norm(generator: nn.Module, latents: torch.Tensor, batch_si
 
 
 class GANStep:
+    """One discriminator step, then one generator step, per batch (``run.optimizers``: ``discriminator``, ``generator``)."""
+
     def __init__(self, run: Run):
         self.run = run
         options = run.cfg.generate
@@ -120,4 +122,4 @@ class GANStep:
             probs = class_probabilities(self.evaluator, generator(self.fixed_z))
         finally:
             generator.train(was_training)
-        return {"val_class_entropy": predicted_class_entropy(probs), "val_confidence": mean_confidence(probs)}
+        return {"val_class_entropy": abs(predicted_class_entropy(probs)), "val_confidence": mean_confidence(probs)}  # abs: not -0.0

@@ -21,7 +21,7 @@ def sample_run(run: str | Path, n: int = 64, seed: int = 0, out: str | Path | No
     from dlbox.tasks.generate.evaluate import sampler_name
     from dlbox.tasks.generate.figures import save_grid
     from dlbox.tasks.generate.saved import load_generate_run
-    from dlbox.tasks.generate.train import check_options
+    from dlbox.tasks.generate.config import check_options
 
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")

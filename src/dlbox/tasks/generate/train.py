@@ -19,9 +19,7 @@ from typing import Any
 import torch
 
 from dlbox.engine.training import Recipe, Run
-from dlbox.tasks.generate.config import (
-    GAN_LOSSES, KIND_OF_FIELD, KINDS, LIKELIHOODS, MODELS, MONITORS, NOISE_SCHEDULES, SAMPLERS, GenerateConfig, GenerateOptions,
-)
+from dlbox.tasks.generate.config import KINDS, MONITORS, GenerateConfig, check_options
 
 # Shared fields a generative run does not use (setting one is an error; the CLI hides their options):
 UNUSED = (
@@ -37,38 +35,6 @@ def train(cfg: GenerateConfig | None = None, resume: str | Path | None = None, c
     from dlbox.engine.training import train as run_training
 
     return run_training(RECIPE, cfg or GenerateConfig(), resume, changes)
-
-
-def check_options(cfg: GenerateConfig) -> None:
-    """The ``generate`` section: valid values, the kind's own network, and no option of another kind."""
-    g = cfg.generate
-    if g.kind not in KINDS:
-        raise ValueError(f"--model (generate.kind) {g.kind!r} is not valid; choose from {', '.join(KINDS)}")
-    if cfg.model.name != MODELS[g.kind]:
-        raise ValueError(f"generate --model {g.kind} trains the registered model {MODELS[g.kind]!r}; model.name is {cfg.model.name!r}")
-    choices = [("likelihood", g.likelihood, LIKELIHOODS), ("gan_loss", g.gan_loss, GAN_LOSSES),
-               ("noise_schedule", g.noise_schedule, NOISE_SCHEDULES), ("sampler", g.sampler, SAMPLERS)]
-    for key, value, valid in choices:
-        if value not in valid:
-            raise ValueError(f"generate.{key} {value!r} is not valid; choose from {', '.join(valid)}")
-    bounds = [("beta", g.beta, g.beta >= 0, "non-negative"), ("sigma", g.sigma, g.sigma > 0, "positive"),
-              ("adam_beta1", g.adam_beta1, 0 <= g.adam_beta1 < 1, "in [0, 1)"), ("temperature", g.temperature, g.temperature > 0, "positive"),
-              ("timesteps", g.timesteps, g.timesteps >= 1, "at least 1"), ("eta", g.eta, g.eta >= 0, "non-negative"),
-              ("ddim_steps", g.ddim_steps, 1 <= g.ddim_steps <= g.timesteps, f"in 1..{g.timesteps} (generate.timesteps)"),
-              ("samples", g.samples, g.samples >= 2, "at least 2"), ("grid", g.grid, g.grid >= 1, "at least 1"),
-              ("interpolation_steps", g.interpolation_steps, g.interpolation_steps >= 2, "at least 2")]
-    for key, value, ok, what in bounds:
-        if not ok:
-            raise ValueError(f"generate.{key} must be {what}, got {value}")
-    defaults = GenerateOptions()
-    for key, kind in KIND_OF_FIELD.items():
-        if getattr(g, key) != getattr(defaults, key) and g.kind != kind:
-            raise ValueError(f"generate.{key} does nothing with --model {g.kind} (only {kind} uses it); remove it")
-    if g.kind == "vae" and g.likelihood != "gaussian" and g.sigma != defaults.sigma:
-        raise ValueError("generate.sigma is the Gaussian decoder's pixel deviation; it needs generate.likelihood gaussian")
-    if g.kind == "vae" and cfg.model.kwargs.get("likelihood", g.likelihood) != g.likelihood:
-        raise ValueError(f"model.kwargs.likelihood {cfg.model.kwargs['likelihood']!r} differs from generate.likelihood "
-                         f"{g.likelihood!r}; set generate.likelihood only")
 
 
 def _check(cfg: GenerateConfig) -> None:
