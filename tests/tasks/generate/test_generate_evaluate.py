@@ -126,3 +126,16 @@ def test_prior_grid_spans_the_5_to_95_percent_quantiles():
     assert torch.allclose(codes[0], torch.tensor([-q, q]), atol=1e-5) and torch.allclose(codes[-1], torch.tensor([q, -q]), atol=1e-5)
     assert torch.allclose(codes[4], torch.zeros(2), atol=1e-6) and torch.allclose(lo, torch.tensor([-q, -q]), atol=1e-5)
     assert torch.allclose(hi, -lo)
+
+
+def test_latent_maps_of_2d_codes(tmp_path, tiny_cfg, digits):
+    from dlbox.tasks.generate.figures import latent_map
+
+    cfg = tiny_cfg("gan", None, None)
+    cfg.model.kwargs["latent_dim"] = 2
+    torch.manual_seed(0)
+    gan = RECIPE.build_model(cfg, digits).eval()
+    assert latent_map(gan, "gan", digits.test, digits.class_names, tmp_path, grid=3) == ["latent_grid.png"]  # no encoder: no map
+    vae = _model(tiny_cfg, "vae", digits)  # the tiny VAE has a 2-D code
+    assert latent_map(vae, "vae", digits.test, digits.class_names, tmp_path, grid=3) == ["latent_grid.png", "latent_map.png"]
+    assert (tmp_path / "latent_grid.png").stat().st_size > 0 and (tmp_path / "latent_map.png").stat().st_size > 0
