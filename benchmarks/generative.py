@@ -102,7 +102,7 @@ def train_shapes(out: Path, minutes: float, log: Any) -> dict[str, Any]:
     return m
 
 
-def train_diffusers(out: Path, minutes: float, log: Any, batch_size: int = 128, lr: float = 2e-3, samples: int = 1000) -> dict[str, Any]:
+def train_diffusers(out: Path, minutes: float, log: Any, samples: int = 1000) -> dict[str, Any]:
     """diffusers' UNet2DModel + DDPMScheduler on the same digits for the same wall time; DDIM-50 samples, same yardstick."""
     import torch
     from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
@@ -115,20 +115,22 @@ def train_diffusers(out: Path, minutes: float, log: Any, batch_size: int = 128, 
     from dlbox.tasks.generate.evaluator import load_evaluator
 
     torch.manual_seed(0)
-    cfg = GenerateConfig(data=DataConfig(name="digits"))
+    cfg = GenerateConfig(data=DataConfig(name="digits"))  # dlbox's diffusion defaults: T, noise schedule, lr, EMA, batch
     bundle = load_generative_data(cfg.data)
     evaluator, _ = load_evaluator(cfg, bundle)
     unet = UNet2DModel(sample_size=8, in_channels=1, out_channels=1, layers_per_block=1, block_out_channels=(32, 64),
                        down_block_types=("DownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "UpBlock2D"))
-    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear")
-    ema = AveragedModel(unet, multi_avg_fn=get_ema_multi_avg_fn(0.995), use_buffers=True)
-    optimizer = torch.optim.Adam(unet.parameters(), lr=lr)
+    betas = {"linear": "linear", "cosine": "squaredcos_cap_v2"}[cfg.generate.noise_schedule]  # the same forward process as dlbox's
+    scheduler = DDPMScheduler(num_train_timesteps=cfg.generate.timesteps, beta_schedule=betas)
+    batch_size = int(cfg.train.batch_size)
+    ema = AveragedModel(unet, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema_decay), use_buffers=True)
+    optimizer = torch.optim.Adam(unet.parameters(), lr=cfg.optim.lr)
     x_all = bundle.train["image"] * 2 - 1  # (N, 1, 8, 8) in [-1, 1]
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < minutes * 60:
         x0 = x_all[torch.randint(0, len(x_all), (batch_size,))]
         noise = torch.randn_like(x0)
-        t = torch.randint(0, 1000, (batch_size,))
+        t = torch.randint(0, cfg.generate.timesteps, (batch_size,))
         loss = torch.nn.functional.mse_loss(unet(scheduler.add_noise(x0, noise, t), t).sample, noise)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

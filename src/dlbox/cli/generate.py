@@ -42,7 +42,7 @@ def train(
     likelihood: Optional[str] = typer.Option(None, help="vae: discretized | gaussian (default: discretized)"),
     gan_loss: Optional[str] = typer.Option(None, help="gan: nonsaturating | hinge (default: nonsaturating)"),
     temperature: Optional[float] = typer.Option(None, min=0.0, help="flow: samples invert z ~ N(0, T^2 I) (default: 1)"),
-    noise_schedule: Optional[str] = typer.Option(None, help="diffusion: linear | cosine (default: linear)"),
+    noise_schedule: Optional[str] = typer.Option(None, help="diffusion: cosine | linear (default: cosine)"),
     timesteps: Optional[int] = typer.Option(None, min=1, help="diffusion: T, steps of the forward process (default: 1000)"),
     sampler: Optional[str] = typer.Option(None, help="diffusion: ddim | ddpm (default: ddim)"),
     ddim_steps: Optional[int] = typer.Option(None, min=1, help="diffusion: DDIM steps (default: 50)"),

@@ -26,7 +26,7 @@ def test_the_plain_config_is_the_diffusion_default_and_kinds_differ():
 
 
 OTHER_VALUES = {"beta": 2.0, "likelihood": "gaussian", "sigma": 0.2, "gan_loss": "hinge", "adam_beta1": 0.9, "temperature": 0.7,
-                "noise_schedule": "cosine", "timesteps": 500, "sampler": "ddpm", "ddim_steps": 20, "eta": 1.0}
+                "noise_schedule": "linear", "timesteps": 500, "sampler": "ddpm", "ddim_steps": 20, "eta": 1.0}
 
 
 @pytest.mark.parametrize("key", sorted(KIND_OF_FIELD))

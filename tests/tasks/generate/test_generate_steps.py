@@ -141,8 +141,8 @@ def test_noise_schedule_follows_the_options():
     from dlbox.tasks.generate.config import GenerateOptions
     from dlbox.tasks.generate.diffusion_step import noise_schedule
 
-    assert torch.equal(noise_schedule(GenerateOptions(timesteps=30)).betas, linear_betas(30))
-    assert torch.equal(noise_schedule(GenerateOptions(noise_schedule="cosine", timesteps=40)).betas, cosine_betas(40))
+    assert torch.equal(noise_schedule(GenerateOptions(timesteps=30)).betas, cosine_betas(30))  # the default
+    assert torch.equal(noise_schedule(GenerateOptions(noise_schedule="linear", timesteps=40)).betas, linear_betas(40))
 
 
 def test_batch_norm_recalibration_sets_the_statistics_of_the_given_codes():

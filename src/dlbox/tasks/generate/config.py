@@ -47,7 +47,7 @@ class GenerateOptions:
     # flow (notes 4.3)
     temperature: float = 1.0  # samples invert z ~ N(0, temperature^2 I)
     # diffusion (notes 4.4)
-    noise_schedule: str = "linear"  # linear | cosine betas
+    noise_schedule: str = "cosine"  # cosine (Nichol & Dhariwal 2021; better at 8x8 here) | linear (DDPM) betas
     timesteps: int = 1000  # T, steps of the forward process
     sampler: str = "ddim"  # ddim | ddpm (ancestral, T steps)
     ddim_steps: int = 50  # DDIM steps S <= T
@@ -64,7 +64,7 @@ class GenerateConfig(TrainRunConfig):
     """``dlbox generate train``: the shared sections (with the diffusion defaults) plus ``generate``."""
 
     model: ModelConfig = field(default_factory=lambda: ModelConfig(name="diffusion_unet", kwargs={"width": 32, "mults": [1, 2]}))
-    optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=1e-3, schedule="none"))  # constant: the EMA averages
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=2e-3, schedule="none"))  # constant: the EMA averages
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=150, batch_size=128, monitor="val_loss", ema=True, ema_decay=0.995, max_time=120.0)
     )
