@@ -50,6 +50,15 @@ def _discriminator(m, c, s):
     return logits.sum(), x
 
 
+def _gan(m, c, s):
+    z = torch.randn(2, m.latent_dim, requires_grad=True)
+    images = m(z)
+    assert images.shape == (2, c, s, s)
+    logits = m(images, part="discriminator")
+    assert logits.shape == (2,)
+    return logits.sum(), z
+
+
 # name -> (extra kwargs, forward check returning a scalar of every parameter and the input it probes)
 GENERATIVE = {
     "vae": ({}, _vae),
@@ -57,6 +66,7 @@ GENERATIVE = {
     "diffusion_unet": ({"width": 8}, _diffusion_unet),
     "dcgan_generator": ({"width": 8}, _generator),
     "dcgan_discriminator": ({"width": 8}, _discriminator),
+    "gan": ({"g_width": 8, "d_width": 4}, _gan),
 }
 
 

@@ -19,7 +19,7 @@ CLASSIFIERS = {"mlp", "cnn", "resnet", "resnet18", "xception", "torchvision", "d
 DETECTORS = {"yolov3": {"width": 0.125, "depth": 0.34}, "yolov3-tiny": {"width": 0.125}}
 SEGMENTERS = {"unet", "fcn8s", "fcn16s", "fcn32s"}
 IMAGE_TO_IMAGE = {"conv_autoencoder": {"in_channels": 1, "image_size": 8}, "style_transformer": {}}
-GENERATIVE = {"vae", "realnvp", "diffusion_unet", "dcgan_generator", "dcgan_discriminator"}  # contract: tests/models/test_generative_models.py
+GENERATIVE = {"vae", "realnvp", "diffusion_unet", "dcgan_generator", "dcgan_discriminator", "gan"}  # contract: tests/models/test_generative_models.py
 
 
 def test_every_registered_model_has_a_kind():

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from dlbox.cli import attack, autoencode, classify, data, detect, dream, fundamentals, layers, segment, style, visualize
+from dlbox.cli import attack, autoencode, classify, data, detect, dream, fundamentals, generate, layers, segment, style, visualize
 from dlbox.cli.summary import summary_command
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.command("attack")(attack.attack_command)
 app.add_typer(autoencode.app, name="autoencode")
 app.add_typer(detect.app, name="detect")
 app.add_typer(data.app, name="data")
+app.add_typer(generate.app, name="generate")
 app.command("summary")(summary_command)
 
 

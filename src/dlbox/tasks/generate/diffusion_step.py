@@ -1,0 +1,53 @@
+"""The diffusion step (notes 4.4; Ho et al. 2020, Algorithm 1): regress the noise added at a random step.
+
+Images go to [-1, 1], a timestep ``t`` and noise ``eps`` are drawn per image, and the U-Net predicts
+``eps`` from ``x_t``; the exponential moving average of the weights (``train.ema``) is what samples.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from dlbox.engine.training import Run
+from dlbox.generative.diffusion_loss import diffusion_loss, to_diffusion_range
+from dlbox.generative.noise_schedule import NoiseSchedule, cosine_betas, linear_betas
+from dlbox.tasks.generate.config import GenerateOptions
+
+
+def noise_schedule(options: GenerateOptions, device: torch.device | str = "cpu") -> NoiseSchedule:
+    """The forward process ``generate.noise_schedule`` with ``generate.timesteps`` steps, on ``device``."""
+    betas = {"linear": linear_betas, "cosine": cosine_betas}[options.noise_schedule](options.timesteps)
+    return NoiseSchedule.from_betas(betas).to(device)
+
+
+class DiffusionStep:
+    """One step on the epsilon-prediction loss; validation on fixed ``t`` and noise with the EMA weights."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.schedule = noise_schedule(run.cfg.generate, run.device)
+        self.seed = run.cfg.train.seed
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        model = self.run.model
+        if not model.training:
+            model.train()
+        x0 = to_diffusion_range(self.run.inputs(batch["image"]))  # (B, C, H, W) in [-1, 1]
+        loss = diffusion_loss(model, self.schedule, x0)  # DDPM eq. 14 at uniform t
+        self.run.optimize(loss)
+        return {"loss": loss.detach()}
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """``val_loss``: the mean squared noise error on the validation images, the same draws every epoch."""
+        if len(self.run.val_loader) == 0:
+            return {}
+        model = self.run.eval_model
+        model.eval()
+        gen = torch.Generator(device=self.run.device).manual_seed(self.seed + 12345)
+        total, n = 0.0, 0
+        for batch in self.run.val_loader:
+            x0 = to_diffusion_range(self.run.inputs(batch["image"]))
+            total += float(diffusion_loss(model, self.schedule, x0, generator=gen)) * x0.shape[0]
+            n += x0.shape[0]
+        return {"val_loss": total / n}
