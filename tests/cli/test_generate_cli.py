@@ -113,7 +113,7 @@ def vae_run(tmp_path_factory, evaluator_run) -> Path:
         (["train", "--model", "diffusion", "--ddim-steps", "2000"], "generate.ddim_steps must be in 1..1000"),
         (["train", "--model", "vae", "--likelihood", "bernoulli"], "choose from discretized, gaussian"),
         (["train", "--model", "gan", "--monitor", "val_loss"], "not reported by --model gan"),
-        (["train", "--model", "flow", "--set", "data.augment=true"], "data.augment is not used by `dlbox generate train`"),
+        (["train", "--model", "flow", "--set", "data.augment=true"], "data.augment is not used by `dlbox generate`"),
         (["sample", "--run", "nowhere"], "run directory nowhere does not exist"),
     ],
 )

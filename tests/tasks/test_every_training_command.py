@@ -26,6 +26,8 @@ COMMANDS = {
     "autoencode": (["autoencode", "train", "--model-arg", "channels=[4,8]", "--latent-dim", "4", "--batch-size", "64"], "optim.backbone_lr_mult=0.5"),
     "detect": (["detect", "train", "--image-size", "64", "--num-samples", "48", "--max-objects", "3", "--model-arg", "width=0.125",
                 "--batch-size", "8", "--accelerator", "cpu"], "data.train_per_class=5"),
+    "generate": (["generate", "train", "--model", "gan", "--latent-dim", "4", "--model-arg", "g_width=8", "--model-arg", "d_width=8",
+                  "--set", "data.train_per_class=20", "--samples", "20", "--evaluator", "{evaluator}"], "optim.backbone_lr_mult=0.5"),
     "style": (["style", "train", "--style", "sample:brick", "--data", "digits", "--size", "16", "--loss-model", "cnn", "--channels", "4,4,8",
                "--res-blocks", "1", "--batch-size", "16"], "data.augment=true"),
 }
@@ -38,6 +40,25 @@ def runner(tmp_path, monkeypatch):
     return CliRunner()
 
 
+@pytest.fixture(scope="module")
+def evaluator(tmp_path_factory) -> str:
+    """A small untrained CNN saved like a finished digits classify run: generate's yardstick needs one."""
+    from dlbox.model_io import save_model
+    from dlbox.models import create_model
+
+    run = tmp_path_factory.mktemp("evaluator") / "run"
+    run.mkdir()
+    save_model(run, create_model("cnn", channels=[4, 8], convs_per_stage=1),
+               {"task": "classify", "class_names": [str(i) for i in range(10)], "input": {"channels": 1, "size": [8, 8]}})
+    (run / "metrics.json").write_text("{}")
+    return str(run)
+
+
+def _args(command: str, evaluator: str) -> tuple[list[str], str | None]:
+    args, unused = COMMANDS[command]
+    return [evaluator if a == "{evaluator}" else a for a in args], unused
+
+
 def _fails(runner: CliRunner, args: list[str], message: str, tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--no-progress", "--out", str(tmp_path / "run")])
     said = " ".join(result.output.split())
@@ -46,15 +67,15 @@ def _fails(runner: CliRunner, args: list[str], message: str, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_bad_option_fails_before_any_run_directory(runner, tmp_path, command):
-    args, _ = COMMANDS[command]
+def test_bad_option_fails_before_any_run_directory(runner, tmp_path, command, evaluator):
+    args, _ = _args(command, evaluator)
     _fails(runner, [*args, "--optimizer", "bogus"], "--optimizer 'bogus' is not valid", tmp_path)
     _fails(runner, [*args, "--set", "train.epochs=0"], "--epochs must be at least 1", tmp_path)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_unknown_and_unused_fields_are_errors_naming_the_field(runner, tmp_path, command):
-    args, unused = COMMANDS[command]
+def test_unknown_and_unused_fields_are_errors_naming_the_field(runner, tmp_path, command, evaluator):
+    args, unused = _args(command, evaluator)
     _fails(runner, [*args, "--set", "train.nosuch=1"], "unknown config key(s) train.nosuch", tmp_path)
     if unused is not None:
         field = unused.split("=")[0]
@@ -62,8 +83,8 @@ def test_unknown_and_unused_fields_are_errors_naming_the_field(runner, tmp_path,
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_sigkill_then_resume_finishes_every_epoch(runner, tmp_path, command):
-    args, _ = COMMANDS[command]
+def test_sigkill_then_resume_finishes_every_epoch(runner, tmp_path, command, evaluator):
+    args, _ = _args(command, evaluator)
     run = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "dlbox.cli.main", *args, "--epochs", str(EPOCHS), "--no-progress", "--out", str(run)],
                             env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -84,5 +84,5 @@ def test_network_monitor_and_unused_fields_are_checked():
         check_config(RECIPE, cfg)
     cfg = default_config("vae")
     cfg.data.augment = True
-    with pytest.raises(ValueError, match="data.augment is not used by `dlbox generate train`"):
+    with pytest.raises(ValueError, match="data.augment is not used by `dlbox generate`"):
         check_config(RECIPE, cfg)
