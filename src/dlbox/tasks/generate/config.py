@@ -90,7 +90,7 @@ def default_config(kind: str = "diffusion") -> GenerateConfig:
     elif kind == "gan":
         cfg.model.kwargs = {"latent_dim": 32, "g_width": 128, "d_width": 128}
         cfg.optim.lr = 5e-4
-        cfg.train.epochs, cfg.train.batch_size, cfg.train.ema_decay, cfg.train.max_time = 150, 64, 0.999, 150.0
+        cfg.train.epochs, cfg.train.batch_size, cfg.train.ema_decay, cfg.train.max_time = 300, 64, 0.999, 150.0
         cfg.train.monitor = "val_class_entropy"
     elif kind == "flow":
         cfg.model.kwargs = {"num_scales": 2, "hidden": 64, "depth": 2}
