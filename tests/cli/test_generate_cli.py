@@ -75,7 +75,7 @@ def test_train_sample_eval_interpolate(runner, tmp_path, evaluator_run, kind):
     meta = json.loads((run / "model.json").read_text())
     assert meta["kind"] == kind and meta["levels"] == 17 and meta["task"] == "generate"
 
-    r = runner.invoke(app, ["generate", "sample", "--run", str(run), "--n", "6", "--device", "cpu", "--out", str(tmp_path / "s")])
+    r = runner.invoke(app, ["generate", "sample", "--run", str(run), "--n", "6", "--accelerator", "cpu", "--out", str(tmp_path / "s")])
     assert r.exit_code == 0, _said(r)
     images = load_file(tmp_path / "s" / "samples.safetensors")["images"]
     assert images.shape == (6, 1, 8, 8) and images.min() >= 0 and images.max() <= 1 and (tmp_path / "s" / "samples.png").is_file()
@@ -133,7 +133,7 @@ def test_evaluator_of_other_data_and_bad_options_on_a_finished_run(runner, tmp_p
         (["eval", "--run", str(vae_run), "--sampler", "ddpm"], "generate.sampler does nothing with --model vae"),
         (["interpolate", "--run", str(vae_run), "--method", "cubic"], "interpolation method 'cubic' is not valid; choose from slerp, lerp"),
         (["sample", "--run", str(evaluator_run)], "has no config.yaml"),
-        (["sample", "--run", str(vae_run), "--device", "tpu"], "--device 'tpu' is not valid"),
+        (["sample", "--run", str(vae_run), "--accelerator", "tpu"], "accelerator 'tpu' is not valid"),
     ]:
         r = runner.invoke(app, ["generate", *args])
         assert r.exit_code == 2 and _said(r).startswith("error:") and message in _said(r), _said(r)

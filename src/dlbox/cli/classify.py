@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, print_table, user_errors
+from dlbox.cli.common import SPLIT, echo_run_dir, out_option, print_table, run_option, user_errors
 from dlbox.cli.training import print_run_summary, run_training, training_command
 from dlbox.tasks.classify.config import ClassifyConfig
 
@@ -41,10 +41,8 @@ def train(
 @app.command("eval")
 @user_errors
 def evaluate(
-    run: Path = typer.Option(..., help="a finished classify run directory"),
+    run: Path = run_option("classify"), split: str = SPLIT, out: Optional[Path] = out_option("classify-eval"),
     data: Optional[str] = typer.Option(None, help="dataset to evaluate on (default: the run's own test split)"),
-    split: str = typer.Option("test", help="train | val | test"),
-    out: Optional[Path] = typer.Option(None, help="where to write the evaluation (default: new dir under runs/classify-eval/)"),
 ) -> None:
     """Accuracy, per-class precision and recall, confusion matrix."""
     from dlbox.tasks.classify.evaluate import evaluate_run
@@ -58,10 +56,9 @@ def evaluate(
 @app.command()
 @user_errors
 def predict(
-    images: list[Path] = typer.Argument(..., help="image files"),
-    run: Path = typer.Option(..., help="a finished classify run directory"),
+    images: list[Path] = typer.Argument(..., help="image files or sample:NAME"),
+    run: Path = run_option("classify"), out: Optional[Path] = out_option("classify-predict"),
     top_k: int = typer.Option(3, min=1, help="classes to show per image"),
-    out: Optional[Path] = typer.Option(None, help="where to write predictions.json (default: new dir under runs/classify-predict/)"),
 ) -> None:
     """Top-k classes with probabilities for each image."""
     from dlbox.tasks.classify.predict import predict_images

@@ -113,6 +113,19 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     Console().print(table)
 
 
+def run_option(task: str) -> Any:
+    """``--run``: the finished run a command uses."""
+    return typer.Option(..., help=f"a finished {task} run directory")
+
+
+def out_option(kind: str) -> Any:
+    """``--out``: where a command that reads a run writes its own run directory."""
+    return typer.Option(None, help=f"output directory (default: a new one under runs/{kind}/)")
+
+
+SPLIT = typer.Option("test", help="train | val | test")
+
+
 def echo_run_dir(path: Any) -> None:
     typer.echo(f"run directory: {path}")
     sys.stdout.flush()

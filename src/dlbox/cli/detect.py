@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, given, user_errors
+from dlbox.cli.common import SPLIT, echo_run_dir, given, out_option, run_option, user_errors
 from dlbox.cli.training import run_training, training_command
 from dlbox.tasks.detect.config import DetectConfig
 
@@ -84,10 +84,8 @@ def _print_report(report: dict) -> None:
 @app.command("eval")
 @user_errors
 def evaluate(
-    run: Path = typer.Option(..., help="a finished detect run directory"),
+    run: Path = run_option("detect"), split: str = SPLIT, out: Optional[Path] = out_option("detect-eval"),
     data: Optional[str] = typer.Option(None, help=f"dataset to evaluate on: {DATA_HELP} (default: the run's own)"),
-    split: str = typer.Option("test", help="train | val | test"),
-    out: Optional[Path] = typer.Option(None, help="where to write the evaluation (default: new dir under runs/detect-eval/)"),
 ) -> None:
     """mAP@0.5 and mAP@0.5:0.95, per-class AP, precision-recall curves, confusion matrix, worst images."""
     from dlbox.tasks.detect.evaluate import evaluate_run
@@ -101,9 +99,8 @@ def evaluate(
 @user_errors
 def predict(
     images: list[str] = typer.Argument(..., help="image files, folders of images, or sample:NAME"),
-    run: Path = typer.Option(..., help="a finished detect run directory"),
+    run: Path = run_option("detect"), out: Optional[Path] = out_option("detect-predict"),
     conf_threshold: Optional[float] = typer.Option(None, help="lowest score shown (default: the run's detect.conf_threshold)"),
-    out: Optional[Path] = typer.Option(None, help="output directory (default: new dir under runs/detect-predict/)"),
 ) -> None:
     """Detect objects: images with labelled boxes, detections.json and a YOLO txt per image."""
     from dlbox.tasks.detect.predict import predict_images

@@ -22,6 +22,7 @@ app = typer.Typer(help="First principles in NumPy: perceptron, backpropagation, 
                   no_args_is_help=True)
 
 OutOption = Annotated[Optional[Path], typer.Option("--out", help="run directory (must not exist or be empty)")]
+SeedOption = Annotated[int, typer.Option("--seed", help="random seed")]
 
 
 class Gate(str, Enum):
@@ -51,8 +52,7 @@ def perceptron(
 def backprop(
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="full-batch epochs of the XOR network")] = 3000,
     lr: Annotated[float, typer.Option("--lr", min=0.0)] = 2.0,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    out: OutOption = None,
+    seed: SeedOption = 0, out: OutOption = None,
 ) -> None:
     """Check hand-written backpropagation against finite differences, then train a 2-4-1 network on XOR (notes 2.2)."""
     from dlbox.tasks.fundamentals import run_backprop_study
@@ -67,8 +67,7 @@ def optimizers(
     lr: Annotated[float, typer.Option("--lr", min=0.0)] = 0.1,
     alpha: Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="momentum coefficient")] = 0.9,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="mini-batch size")] = 16,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    out: OutOption = None,
+    seed: SeedOption = 0, out: OutOption = None,
 ) -> None:
     """Full-batch, mini-batch and online GD, momentum and Nesterov on one problem and one initialization (notes 2.1).
 
@@ -97,8 +96,7 @@ def approximation(
 def vanishing(
     depth: Annotated[int, typer.Option("--depth", min=1, help="hidden layers")] = 10,
     width: Annotated[int, typer.Option("--width", min=1)] = 32,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    out: OutOption = None,
+    seed: SeedOption = 0, out: OutOption = None,
 ) -> None:
     """Per-layer gradient norms of a deep sigmoid network versus ReLU (notes 2.2, vanishing gradient)."""
     from dlbox.tasks.fundamentals import run_vanishing_study

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, user_errors
+from dlbox.cli.common import OptionSpec, echo_run_dir, user_errors, with_options
 from dlbox.cli.training import run_training, training_command
 from dlbox.tasks.generate.config import default_config
 
@@ -23,12 +23,23 @@ app = typer.Typer(help="Generative models: VAE, GAN, normalizing flow, diffusion
 # Shared options for config fields generative runs do not use (tasks.generate.train.UNUSED), and --model (the kind here).
 HIDDEN = ("model", "init", "backbone_lr_mult", "augment")
 RUN = typer.Option(..., help="a finished `dlbox generate train` run directory")
-SEED = typer.Option(0, help="random seed of the draws")
-DEVICE = typer.Option("auto", help="cpu | cuda | auto (cuda when available)")
-SAMPLER = typer.Option(None, help="diffusion: ddim | ddpm (ancestral, T steps) (default: the run's)")
-DDIM_STEPS = typer.Option(None, min=1, help="diffusion: DDIM steps (default: the run's)")
-ETA = typer.Option(None, min=0.0, help="diffusion: DDIM noise, 0 deterministic .. 1 DDPM-like (default: the run's)")
-TEMPERATURE = typer.Option(None, min=0.0, help="flow: sample z ~ N(0, T^2 I) (default: the run's)")
+# The options of the commands that draw from a finished run (sample, eval, interpolate), defined once.
+_DRAWING: dict[str, OptionSpec] = {
+    "seed": (Optional[int], (), "random seed of the draws (default: 0)", None),
+    "sampler": (Optional[str], (), "diffusion: ddim | ddpm (ancestral, T steps) (default: the run's)", None),
+    "ddim_steps": (Optional[int], (), "diffusion: DDIM steps (default: the run's)", None),
+    "eta": (Optional[float], (), "diffusion: DDIM noise, 0 deterministic .. 1 DDPM-like (default: the run's)", None),
+    "temperature": (Optional[float], (), "flow: sample z ~ N(0, T^2 I) (default: the run's)", None),
+    "accelerator": (Optional[str], (), "cpu | cuda | mps | auto (default: auto)", None),
+}
+
+
+def _draw_options(common: dict[str, Any]) -> dict[str, Any]:
+    """The sampler options as keywords (None: the run's own), the seed and the device."""
+    from dlbox.tasks.input_run import resolve_accelerator
+
+    return {"seed": common["seed"] or 0, "device": str(resolve_accelerator(common["accelerator"] or "auto")),
+            **{k: common[k] for k in ("sampler", "ddim_steps", "eta", "temperature")}}
 
 
 @app.command()
@@ -95,74 +106,58 @@ def _print_summary(metrics_file: Path) -> None:
         typer.echo(f"{m['epochs']} epochs, {m['steps']} steps, {m['train_time_s']:.1f} s training, stopped by {m['stopped_by']}")
 
 
-def _device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise ValueError(f"--device {device!r} is not valid; use cpu, cuda or auto")
-    return device
-
-
 @app.command()
 @user_errors
+@with_options(_DRAWING)
 def sample(
+    common: dict,
     run: Path = RUN,
     n: int = typer.Option(64, min=1, help="images to generate"),
-    seed: int = SEED,
-    sampler: Optional[str] = SAMPLER,
-    ddim_steps: Optional[int] = DDIM_STEPS,
-    eta: Optional[float] = ETA,
-    temperature: Optional[float] = TEMPERATURE,
-    device: str = DEVICE,
     out: Optional[Path] = typer.Option(None, help="output directory (default: a new one under runs/generate-sample/)"),
 ) -> None:
     """New images: samples.png and samples.safetensors (`images`, (N, C, H, W) in [0, 1])."""
     from dlbox.tasks.generate.sample import sample_run
 
-    out_dir, info = sample_run(run, n, seed, out, _device(device), sampler=sampler, ddim_steps=ddim_steps, eta=eta, temperature=temperature)
+    d = _draw_options(common)
+    out_dir, info = sample_run(run, n, d.pop("seed"), out, d.pop("device"), **d)
     typer.echo(f"{info['n']} {info['kind']} samples ({info['sampler']}): {1000 * info['seconds_per_image']:.2f} ms per image")
     echo_run_dir(out_dir)
 
 
 @app.command("eval")
 @user_errors
+@with_options(_DRAWING)
 def evaluate(
+    common: dict,
     run: Path = RUN,
     samples: Optional[int] = typer.Option(None, min=2, help="generated images to score (default: the run's, 1000)"),
     evaluator: Optional[Path] = typer.Option(None, help="a classify run on the same data (default: the run's evaluator)"),
-    seed: int = SEED,
-    sampler: Optional[str] = SAMPLER,
-    ddim_steps: Optional[int] = DDIM_STEPS,
-    eta: Optional[float] = ETA,
-    temperature: Optional[float] = TEMPERATURE,
-    device: str = DEVICE,
     out: Optional[Path] = typer.Option(None, help="output directory (default: a new one under runs/generate-eval/)"),
 ) -> None:
     """Frechet distance to the test images and its floor, class confidence and entropy, test likelihood, sampling time."""
     from dlbox.tasks.generate.evaluate import evaluate_run
 
-    out_dir, _ = evaluate_run(run, samples, str(evaluator) if evaluator else None, seed, out, _device(device),
-                              sampler=sampler, ddim_steps=ddim_steps, eta=eta, temperature=temperature)
+    d = _draw_options(common)
+    out_dir, _ = evaluate_run(run, samples, str(evaluator) if evaluator else None, d.pop("seed"), out, d.pop("device"), **d)
     _print_summary(out_dir / "metrics.json")
     echo_run_dir(out_dir)
 
 
 @app.command()
 @user_errors
+@with_options(_DRAWING, hide=("sampler", "ddim_steps", "eta", "temperature"))
 def interpolate(
+    common: dict,
     run: Path = RUN,
     pairs: int = typer.Option(4, min=1, help="paths (rows) to draw"),
     steps: Optional[int] = typer.Option(None, min=2, help="images along each path (default: the run's, 8)"),
     method: str = typer.Option("slerp", help="slerp | lerp"),
-    seed: int = SEED,
-    device: str = DEVICE,
     out: Optional[Path] = typer.Option(None, help="output directory (default: a new one under runs/generate-interpolate/)"),
 ) -> None:
     """interpolations.png: images decoded along paths between latent codes (test images' codes for vae and flow)."""
     from dlbox.tasks.generate.interpolate import interpolate_run
 
-    out_dir, info = interpolate_run(run, pairs, steps, method, seed, out, _device(device))
+    d = _draw_options(common)
+    out_dir, info = interpolate_run(run, pairs, steps, method, d["seed"], out, d["device"])
     typer.echo(f"{info['pairs']} {info['method']} paths of {info['steps']} images ({info['kind']})")
     echo_run_dir(out_dir)

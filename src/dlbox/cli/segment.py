@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dlbox.cli.common import echo_run_dir, print_table, user_errors
+from dlbox.cli.common import SPLIT, echo_run_dir, out_option, print_table, run_option, user_errors
 from dlbox.cli.training import print_run_summary, run_training, training_command
 from dlbox.tasks.segment.config import SegmentConfig
 
@@ -48,11 +48,9 @@ def train(
 @app.command("eval")
 @user_errors
 def evaluate(
-    run: Path = typer.Option(..., help="a finished segment run directory"),
+    run: Path = run_option("segment"), split: str = SPLIT, out: Optional[Path] = out_option("segment-eval"),
     data: Optional[str] = typer.Option(None, help="dataset to evaluate on (default: the run's own)"),
-    split: str = typer.Option("test", help="train | val | test"),
     worst: int = typer.Option(8, min=0, help="how many of the worst images (lowest mIoU) to draw"),
-    out: Optional[Path] = typer.Option(None, help="output directory (default: new dir under runs/segment-eval/)"),
 ) -> None:
     """mIoU, pixel accuracy, per-class IoU table and the worst images."""
     from dlbox.tasks.segment.evaluate import evaluate_run
@@ -67,10 +65,9 @@ def evaluate(
 @app.command()
 @user_errors
 def predict(
-    images: list[Path] = typer.Argument(..., help="image files"),
-    run: Path = typer.Option(..., help="a finished segment run directory"),
+    images: list[Path] = typer.Argument(..., help="image files or sample:NAME"),
+    run: Path = run_option("segment"), out: Optional[Path] = out_option("segment-predict"),
     size: Optional[int] = typer.Option(None, min=1, help="resize images to this square side first"),
-    out: Optional[Path] = typer.Option(None, help="output directory (default: new dir under runs/segment-predict/)"),
 ) -> None:
     """Write an index mask (palette PNG) and a colour overlay per image."""
     from dlbox.tasks.segment.predict import predict_images
@@ -86,9 +83,8 @@ def predict(
 @user_errors
 def heatmap(
     image: Path = typer.Argument(..., help="an image at least as large as the classifier's input"),
-    run: Path = typer.Option(..., help="a finished classify run directory"),
+    run: Path = run_option("classify"), out: Optional[Path] = out_option("segment-heatmap"),
     size: Optional[int] = typer.Option(None, min=1, help="resize the image to this square side first"),
-    out: Optional[Path] = typer.Option(None, help="output directory (default: new dir under runs/segment-heatmap/)"),
 ) -> None:
     """Convolutionalize a trained classifier and draw its class heatmaps over IMAGE."""
     from dlbox.tasks.segment.heatmap import heatmap_image

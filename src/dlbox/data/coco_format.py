@@ -19,20 +19,14 @@ from pathlib import Path
 
 from torch import Tensor
 
-from dlbox.data.detection_scenes import (
-    DetectionData, assemble, box_problem, clip_box, image_size_of, report_bad, save_png, scene_rows, validate_policy,
-    write_new,
-)
+from dlbox.data.detection_scenes import (DetectionData, assemble, box_problem, clip_box, image_size_of, parse_file,
+    report_bad, save_png, scene_rows, validate_policy, write_new)
 from dlbox.data.folder import DatasetError
 
 
 def _load(path: Path) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(f"COCO annotation file {path} does not exist")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    data = parse_file(path, "COCO annotation file", json.loads, (json.JSONDecodeError,),
+                      lambda exc: f"not valid JSON (line {exc.lineno}: {exc.msg})")
     missing = [k for k in ("images", "annotations", "categories") if not isinstance(data, dict) or not isinstance(data.get(k), list)]
     if missing:
         raise DatasetError(f"{path}: a COCO instances file needs lists 'images', 'annotations' and 'categories'; missing or not a list: {missing}")

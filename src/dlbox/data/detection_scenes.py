@@ -12,9 +12,10 @@ warning. Files are only read; writers never overwrite.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,6 +59,26 @@ def report_bad(bad: Sequence[str], on_bad_label: str, source: Path) -> None:
         )
     if bad:
         warnings.warn(f"skipped {len(bad)} image(s) of {source} with bad annotations:\n  " + "\n  ".join(bad), stacklevel=3)
+
+
+def parse_file(path: Path, what: str, parse: Callable[[str], Any], errors: tuple[type[Exception], ...],
+               describe: Callable[[Any], str]) -> Any:
+    """``parse`` of the text of ``path``; a missing file or a parse error is a clear error naming the file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    try:
+        return parse(path.read_text())
+    except errors as exc:
+        raise DatasetError(f"{path}: {describe(exc)}") from None
+
+
+def keep_or_report(kept: tuple[list, list, list], bad: list[str], image: Path, boxes: list, labels: list, problems: list[str]) -> None:
+    """An image joins ``kept`` (files, boxes, labels) when its annotations had no problem; else its problems join ``bad``."""
+    if problems:
+        bad += problems
+        return
+    for store, value in zip(kept, (image, boxes, labels)):
+        store.append(value)
 
 
 def box_problem(x1: float, y1: float, x2: float, y2: float, width: int, height: int) -> str | None:

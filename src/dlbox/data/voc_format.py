@@ -19,10 +19,8 @@ from xml.sax.saxutils import escape
 
 from torch import Tensor
 
-from dlbox.data.detection_scenes import (
-    DetectionData, assemble, box_problem, clip_box, fmt_number, image_size_of, report_bad, save_png, scene_rows,
-    validate_policy, write_new,
-)
+from dlbox.data.detection_scenes import (DetectionData, assemble, box_problem, clip_box, fmt_number, image_size_of,
+    keep_or_report, report_bad, save_png, scene_rows, validate_policy, write_new)
 from dlbox.data.folder import DatasetError
 
 
@@ -111,12 +109,7 @@ def read_voc(
                 continue
             b.append(clip_box(x1, y1, x2, y2, width, height))
             lab.append(index[name])
-        if problems:
-            bad += problems
-            continue
-        files.append(image)
-        boxes.append(b)
-        labels.append(lab)
+        keep_or_report((files, boxes, labels), bad, image, b, lab, problems)
     listed = {root / "JPEGImages" / f for f in (img.name for _, img, _, _ in parsed)}
     if split is None and (root / "JPEGImages").is_dir():
         bad += [f"{p}: image without an annotation XML" for p in sorted((root / "JPEGImages").iterdir()) if p.is_file() and p not in listed]

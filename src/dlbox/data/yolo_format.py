@@ -23,10 +23,8 @@ from pathlib import Path
 import yaml
 from torch import Tensor
 
-from dlbox.data.detection_scenes import (
-    DetectionData, assemble, box_problem, clip_box, image_size_of, report_bad, save_png, scene_rows,
-    validate_policy, write_new,
-)
+from dlbox.data.detection_scenes import (DetectionData, assemble, box_problem, clip_box, image_size_of,
+    keep_or_report, parse_file, report_bad, save_png, scene_rows, validate_policy, write_new)
 from dlbox.data.folder import DatasetError
 from dlbox.data.images import IMAGE_SUFFIXES
 
@@ -48,12 +46,7 @@ def _names(raw: object, source: Path) -> list[str]:
 def read_yaml(path: str | Path) -> tuple[dict, Path, list[str]]:
     """The dataset YAML: its content, the dataset root and the class names."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"dataset YAML {path} does not exist")
-    try:
-        cfg = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise DatasetError(f"{path}: not valid YAML ({exc})") from None
+    cfg = parse_file(path, "dataset YAML", yaml.safe_load, (yaml.YAMLError,), lambda exc: f"not valid YAML ({exc})")
     if not isinstance(cfg, dict):
         raise DatasetError(f"{path}: expected a mapping with train/val/test and names, got {type(cfg).__name__}")
     if "names" not in cfg:
@@ -144,12 +137,7 @@ def read_yolo(
             continue
         width, height = image_size_of(image)
         b, lab, problems = _parse(label, len(names), width, height)
-        if problems:
-            bad += problems
-            continue
-        files.append(image)
-        boxes.append(b)
-        labels.append(lab)
+        keep_or_report((files, boxes, labels), bad, image, b, lab, problems)
     wanted = {label_path(i) for i in images}
     for folder in folders:
         label_dir = label_path(folder / "x.png").parent

@@ -119,10 +119,10 @@ def test_vae_bound_draws_z_even_in_eval_mode(tiny_cfg, digits):
 
 @pytest.mark.parametrize("kind", ["vae", "flow", "diffusion"])
 def test_each_step_trains_in_training_mode_and_validates_on_fixed_draws(tiny_cfg, digits, kind):
-    from dlbox.tasks.generate.train import _make_step
+    from dlbox.tasks.generate.train import make_step
 
     run = live_run(tiny_cfg(kind, None, None), digits)
-    step = _make_step(run)
+    step = make_step(run)
     first = step.validate()
     assert first == step.validate()  # the same draws every epoch
     assert set(first) == ({"val_loss", "val_kl"} if kind == "vae" else {"val_loss"})

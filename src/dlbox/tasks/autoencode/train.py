@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbox.engine.training import Recipe, Run
-from dlbox.tasks.autoencode.config import MODES, AnomalyOptions, AutoencodeConfig, AutoencodeOptions, upgrade
+from dlbox.tasks.autoencode.config import MODES, AnomalyOptions, AutoencodeConfig, AutoencodeOptions, upgrade  # noqa: F401  (upgrade: picked up by Recipe.of)
 
 # Shared fields an autoencoder run does not use (setting one is an error; the CLI hides their options):
 UNUSED = (
@@ -165,10 +165,5 @@ def finish(run: Run) -> dict[str, Any]:
     return {"mode": run.cfg.autoencode.mode, **report, "latent_dim": _latent_dim(run)}
 
 
-RECIPE = Recipe.of(
-    __name__,
-    task="autoencode",
-    config_type=AutoencodeConfig,
-    monitors=("val_loss", "val_psnr"),
-    unused=UNUSED,
-)
+RECIPE = Recipe.of(__name__, task="autoencode", config_type=AutoencodeConfig, monitors=("val_loss", "val_psnr"),
+                   unused=UNUSED)

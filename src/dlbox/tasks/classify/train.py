@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbox.engine.training import Recipe, Run
-from dlbox.tasks.classify.config import ClassifyConfig, upgrade
+from dlbox.tasks.classify.config import ClassifyConfig, upgrade  # noqa: F401  (upgrade: picked up by Recipe.of)
 
 
 def train(cfg: ClassifyConfig | None = None, resume: str | Path | None = None, changes: dict[str, Any] | None = None) -> Path:
@@ -73,9 +73,4 @@ def finish(run: Run) -> dict[str, Any]:
     }
 
 
-RECIPE = Recipe.of(
-    __name__,
-    task="classify",
-    config_type=ClassifyConfig,
-    monitors=("val_acc", "val_loss"),
-)
+RECIPE = Recipe.of(__name__, task="classify", config_type=ClassifyConfig, monitors=("val_acc", "val_loss"))

@@ -31,7 +31,7 @@ def train(cfg: DetectConfig | None = None, resume: str | Path | None = None, cha
     return run_training(RECIPE, cfg or DetectConfig(), resume, changes)
 
 
-def _check(cfg: DetectConfig) -> None:
+def check(cfg: DetectConfig) -> None:
     o = cfg.detect
     choices = [("--loss (detect.loss)", o.loss, LOSSES), ("--multiscale (detect.multiscale)", o.multiscale, MULTISCALE),
                ("--on-bad-label (detect.on_bad_label)", o.on_bad_label, ("skip", "fail"))]
@@ -59,7 +59,7 @@ def _check(cfg: DetectConfig) -> None:
         raise ValueError(f"--image-size (data.image_size) must be a multiple of 32 (YOLOv3's coarsest stride), got {size}")
 
 
-def _load_data(cfg: DetectConfig) -> Any:
+def load_data(cfg: DetectConfig) -> Any:
     from dlbox.tasks.detect.data import load_detection
 
     from dlbox.data.folder import DatasetError
@@ -71,19 +71,19 @@ def _load_data(cfg: DetectConfig) -> Any:
     return bundle
 
 
-def _build_model(cfg: DetectConfig, bundle: Any) -> Any:
-    from dlbox.tasks.detect.model_init import build_model
+def build_model(cfg: DetectConfig, bundle: Any) -> Any:
+    from dlbox.tasks.detect.model_init import build_model as build
 
-    return build_model(cfg, bundle)
+    return build(cfg, bundle)
 
 
-def _make_step(run: Run) -> Any:
+def make_step(run: Run) -> Any:
     from dlbox.tasks.detect.step import DetectionStep
 
     return DetectionStep(run)
 
 
-def _model_meta(run: Run) -> dict[str, Any]:
+def model_meta(run: Run) -> dict[str, Any]:
     from dlbox.engine.run import unwrap
 
     net, o = unwrap(run.eval_model), run.cfg.detect
@@ -97,7 +97,7 @@ def _model_meta(run: Run) -> dict[str, Any]:
     }
 
 
-def _finish(run: Run) -> dict[str, Any]:
+def finish(run: Run) -> dict[str, Any]:
     """The test report (metrics.json entries and PNGs in the run directory)."""
     from dlbox.engine.run import unwrap
     from dlbox.tasks.detect.report import detection_report
@@ -106,16 +106,6 @@ def _finish(run: Run) -> dict[str, Any]:
     return {f"test_{k}" if k in ("map50", "map50_95", "map75", "mar100", "precision", "recall") else k: v for k, v in report.items()}
 
 
-RECIPE = Recipe(
-    task="detect",
-    config_type=DetectConfig,
-    load_data=_load_data,
-    build_model=_build_model,
-    make_step=_make_step,
-    finish=_finish,
-    monitors=("val_map50", "val_loss"),
-    check=_check,
-    unused=UNUSED,
-    model_meta=_model_meta,
-    curves=(("train_loss", "val_loss"), ("train_box", "train_obj", "train_noobj", "train_cls"), ("val_map50",)),
-)
+RECIPE = Recipe.of(__name__, task="detect", config_type=DetectConfig, monitors=("val_map50", "val_loss"),
+                   unused=UNUSED,
+                   curves=(("train_loss", "val_loss"), ("train_box", "train_obj", "train_noobj", "train_cls"), ("val_map50",)))

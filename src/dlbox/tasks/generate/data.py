@@ -9,6 +9,7 @@ on neither grid (generated shapes with noise, resized images) are rounded to the
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 import torch
 
 from dlbox.config import DataConfig
@@ -52,3 +53,16 @@ def load_generative_data(cfg: DataConfig) -> DataBundle:
 def data_levels(bundle: DataBundle) -> int:
     """The levels :func:`load_generative_data` put the images on."""
     return int(bundle.info["levels"])
+
+
+@torch.no_grad()
+def seeded_validation_mean(run: Any, seed: int, per_image: Any) -> dict[str, float]:
+    """``{"val_loss": mean}`` of ``per_image(model, images, generator) -> (N,)`` over the validation split, on the
+    evaluation weights with a generator seeded alike every epoch (the same noise, so epochs compare)."""
+    if len(run.val_loader) == 0:
+        return {}
+    model = run.eval_model
+    model.eval()
+    gen = torch.Generator(device=run.device).manual_seed(seed + 12345)
+    values = [per_image(model, run.inputs(batch["image"]), gen) for batch in run.val_loader]
+    return {"val_loss": float(torch.cat(values).mean())}

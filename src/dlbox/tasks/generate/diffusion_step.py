@@ -12,6 +12,7 @@ from dlbox.engine.training import Run
 from dlbox.generative.diffusion_loss import diffusion_loss, to_diffusion_range
 from dlbox.generative.noise_schedule import NoiseSchedule, cosine_betas, linear_betas
 from dlbox.tasks.generate.config import GenerateOptions
+from dlbox.tasks.generate.data import seeded_validation_mean
 
 
 def noise_schedule(options: GenerateOptions, device: torch.device | str = "cpu") -> NoiseSchedule:
@@ -37,17 +38,10 @@ class DiffusionStep:
         self.run.optimize(loss)
         return {"loss": loss.detach()}
 
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
         """``val_loss``: the mean squared noise error on the validation images, the same draws every epoch."""
-        if len(self.run.val_loader) == 0:
-            return {}
-        model = self.run.eval_model
-        model.eval()
-        gen = torch.Generator(device=self.run.device).manual_seed(self.seed + 12345)
-        total, n = 0.0, 0
-        for batch in self.run.val_loader:
-            x0 = to_diffusion_range(self.run.inputs(batch["image"]))
-            total += float(diffusion_loss(model, self.schedule, x0, generator=gen)) * x0.shape[0]
-            n += x0.shape[0]
-        return {"val_loss": total / n}
+
+        def per_image(model: torch.nn.Module, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:  # (N,)
+            return diffusion_loss(model, self.schedule, to_diffusion_range(x), generator=gen).float().expand(len(x))
+
+        return seeded_validation_mean(self.run, self.seed, per_image)

@@ -11,7 +11,7 @@ import torch
 
 from dlbox.engine.training import Run
 from dlbox.generative.flow_loss import flow_negative_log_likelihood
-from dlbox.tasks.generate.data import data_levels
+from dlbox.tasks.generate.data import data_levels, seeded_validation_mean
 
 
 class FlowStep:
@@ -30,16 +30,10 @@ class FlowStep:
         self.run.optimize(nll.loss)
         return {"loss": nll.loss.detach()}
 
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
         """``val_loss``: the NLL bound in bits/dim."""
-        if len(self.run.val_loader) == 0:
-            return {}
-        model = self.run.eval_model
-        model.eval()
-        gen = torch.Generator(device=self.run.device).manual_seed(self.seed + 12345)
-        total, n = 0.0, 0
-        for batch in self.run.val_loader:
-            nll = flow_negative_log_likelihood(model, self.run.inputs(batch["image"]), self.levels, generator=gen)
-            total, n = total + float(nll.bits_per_dim.sum()), n + len(nll.bits_per_dim)
-        return {"val_loss": total / n}
+
+        def per_image(model: torch.nn.Module, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:  # (N,)
+            return flow_negative_log_likelihood(model, x, self.levels, generator=gen).bits_per_dim
+
+        return seeded_validation_mean(self.run, self.seed, per_image)

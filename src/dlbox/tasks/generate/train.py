@@ -37,7 +37,7 @@ def train(cfg: GenerateConfig | None = None, resume: str | Path | None = None, c
     return run_training(RECIPE, cfg or GenerateConfig(), resume, changes)
 
 
-def _check(cfg: GenerateConfig) -> None:
+def check(cfg: GenerateConfig) -> None:
     check_options(cfg)
     kind = cfg.generate.kind
     if cfg.train.monitor not in MONITORS[kind]:
@@ -45,13 +45,13 @@ def _check(cfg: GenerateConfig) -> None:
                          f"choose from {', '.join(MONITORS[kind])}")
 
 
-def _load_data(cfg: GenerateConfig) -> Any:
+def load_data(cfg: GenerateConfig) -> Any:
     from dlbox.tasks.generate.data import load_generative_data
 
     return load_generative_data(cfg.data)
 
 
-def _build_model(cfg: GenerateConfig, bundle: Any) -> torch.nn.Module:
+def build_model(cfg: GenerateConfig, bundle: Any) -> torch.nn.Module:
     from dlbox.models import create_model
 
     kwargs = {"in_channels": bundle.in_channels, "image_size": list(bundle.image_size), **cfg.model.kwargs}
@@ -60,7 +60,7 @@ def _build_model(cfg: GenerateConfig, bundle: Any) -> torch.nn.Module:
     return create_model(cfg.model.name, **kwargs)
 
 
-def _prepare(cfg: GenerateConfig, bundle: Any, device: torch.device) -> dict[str, Any]:
+def prepare(cfg: GenerateConfig, bundle: Any, device: torch.device) -> dict[str, Any]:
     """The evaluator classifier (trained and cached on first use of a dataset), before any run directory exists."""
     from dlbox.tasks.generate.evaluator import load_evaluator
 
@@ -68,7 +68,7 @@ def _prepare(cfg: GenerateConfig, bundle: Any, device: torch.device) -> dict[str
     return {"evaluator": model, "evaluator_run": run}
 
 
-def _param_groups(cfg: GenerateConfig, model: torch.nn.Module) -> dict[str, list[Any]]:
+def param_groups(cfg: GenerateConfig, model: torch.nn.Module) -> dict[str, list[Any]]:
     if cfg.generate.kind == "gan":
         from dlbox.tasks.generate.gan_step import gan_param_groups
 
@@ -76,7 +76,7 @@ def _param_groups(cfg: GenerateConfig, model: torch.nn.Module) -> dict[str, list
     return {"model": [p for p in model.parameters() if p.requires_grad]}
 
 
-def _make_step(run: Run) -> Any:
+def make_step(run: Run) -> Any:
     kind = run.cfg.generate.kind
     if kind == "vae":
         from dlbox.tasks.generate.vae_step import VAEStep
@@ -95,7 +95,7 @@ def _make_step(run: Run) -> Any:
     return DiffusionStep(run)
 
 
-def _model_meta(run: Run) -> dict[str, Any]:
+def model_meta(run: Run) -> dict[str, Any]:
     from dlbox.engine.run import unwrap
     from dlbox.tasks.generate.data import data_levels
 
@@ -108,7 +108,7 @@ def _model_meta(run: Run) -> dict[str, Any]:
     return meta
 
 
-def _finish(run: Run) -> dict[str, Any]:
+def finish(run: Run) -> dict[str, Any]:
     """Samples, interpolations and the yardstick (:func:`dlbox.tasks.generate.evaluate.measure`) of the trained model."""
     from dlbox.engine.run import unwrap
     from dlbox.tasks.generate.data import data_levels
@@ -120,18 +120,6 @@ def _finish(run: Run) -> dict[str, Any]:
     return {**report, "evaluator": str(run.extras["evaluator_run"])}
 
 
-RECIPE = Recipe(
-    task="generate",
-    config_type=GenerateConfig,
-    load_data=_load_data,
-    build_model=_build_model,
-    make_step=_make_step,
-    finish=_finish,
-    monitors=tuple(dict.fromkeys(m for kind in KINDS for m in MONITORS[kind])),
-    prepare=_prepare,
-    check=_check,
-    unused=UNUSED,
-    param_groups=_param_groups,
-    model_meta=_model_meta,
-)
+RECIPE = Recipe.of(__name__, task="generate", config_type=GenerateConfig,
+                   monitors=tuple(dict.fromkeys(m for kind in KINDS for m in MONITORS[kind])), unused=UNUSED)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbox.engine.training import Recipe, Run
-from dlbox.tasks.segment.config import SegmentConfig, upgrade
+from dlbox.tasks.segment.config import SegmentConfig, upgrade  # noqa: F401  (upgrade: picked up by Recipe.of)
 
 
 def train(cfg: SegmentConfig | None = None, resume: str | Path | None = None, changes: dict[str, Any] | None = None) -> Path:
@@ -93,10 +93,6 @@ def model_meta(run: Run) -> dict[str, Any]:
     return {"ignore_index": run.cfg.segment.ignore_index, "tile_overlap": run.cfg.segment.tile_overlap}
 
 
-RECIPE = Recipe.of(
-    __name__,
-    task="segment",
-    config_type=SegmentConfig,
-    monitors=("val_miou", "val_loss", "val_pixel_acc"),
-    unused=("data.train_per_class", "data.on_bad_image", "data.in_memory_limit_mb"),
-)
+RECIPE = Recipe.of(__name__, task="segment", config_type=SegmentConfig,
+                   monitors=("val_miou", "val_loss", "val_pixel_acc"),
+                   unused=("data.train_per_class", "data.on_bad_image", "data.in_memory_limit_mb"))

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 
 from dlbox.engine.training import Recipe, Run
-from dlbox.tasks.style.config import StyleTrainConfig, upgrade
+from dlbox.tasks.style.config import StyleTrainConfig, upgrade  # noqa: F401  (upgrade: picked up by Recipe.of)
 
 
 def train(cfg: StyleTrainConfig | None = None, resume: str | Path | None = None, changes: dict[str, Any] | None = None) -> Path:
@@ -112,12 +112,9 @@ def finish(run: Run) -> dict[str, Any]:
     }
 
 
-RECIPE = Recipe.of(
-    __name__,
-    task="style",
-    config_type=StyleTrainConfig,
-    monitors=("val_loss", "val_content", "val_style"),
-    unused=("init", "optim.backbone_lr_mult", "data.val_fraction", "data.test_fraction", "data.split_seed", "data.on_bad_image",
-            "data.train_per_class", "data.num_samples", "data.shapes", "data.grayscale", "data.in_memory_limit_mb", "data.augment"),
-    curves=(("train_loss", "val_loss"), ("val_content",), ("val_style",)),
-)
+RECIPE = Recipe.of(__name__, task="style", config_type=StyleTrainConfig,
+                   monitors=("val_loss", "val_content", "val_style"),
+                   unused=("init", "optim.backbone_lr_mult", "data.val_fraction", "data.test_fraction", "data.split_seed",
+                           "data.on_bad_image", "data.train_per_class", "data.num_samples", "data.shapes", "data.grayscale",
+                           "data.in_memory_limit_mb", "data.augment"),
+                   curves=(("train_loss", "val_loss"), ("val_content",), ("val_style",)))
