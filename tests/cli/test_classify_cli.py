@@ -73,6 +73,13 @@ def test_predict_top_k(runner, trained, tmp_path):
         assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
 
 
+def test_predict_takes_bundled_sample_images(runner, trained, tmp_path):
+    result = runner.invoke(app, ["classify", "predict", "sample:coffee", "sample:camera", "--run", str(trained), "--out", str(tmp_path / "ps")])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "ps" / "predictions.json").read_text())
+    assert [r["image"] for r in rows] == ["sample:coffee", "sample:camera"] and all(len(r["top"]) == 3 for r in rows)
+
+
 def test_predict_unreadable_image_names_file(runner, trained, tmp_path):
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")

@@ -106,6 +106,8 @@ def test_heatmap_over_a_larger_image(tmp_path, classifier_run):
     np.testing.assert_allclose(heat.sum(0), 1.0, rtol=1e-5)
     assert (tmp_path / "h" / "heatmaps.png").is_file() and "stride 16" in out
     _fails(["heatmap", _png(tmp_path / "small.png", 20, 80), "--run", classifier_run], "heatmaps need an image at least that large")
+    _ok(["heatmap", "sample:coffee", "--run", classifier_run, "--size", "64", "--out", tmp_path / "hs"])  # bundled images too
+    assert np.load(tmp_path / "hs" / "heatmaps.npy").shape[0] == 3
 
 
 def _mask_tree(tmp_path, n=6):
