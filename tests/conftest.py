@@ -44,3 +44,61 @@ def image_tree(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+def kill_after_checkpoint(args: list[str], run: Path, epochs: int = 0, timeout: float = 240) -> None:
+    """Run ``dlbox ARGS --out RUN`` in a subprocess and SIGKILL it once ``checkpoints/last.ckpt`` holds ``epochs``
+    finished epochs (0: as soon as the first checkpoint exists), the way a user's run dies mid-training."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import torch
+
+    proc = subprocess.Popen([sys.executable, "-m", "dlbox.cli.main", *args, "--out", str(run)],
+                            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    last = run / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, f"no checkpoint with {epochs} epochs appeared in {timeout} s"
+            if last.exists():
+                try:
+                    if torch.load(last, weights_only=True)["loop"]["epoch"] >= epochs:
+                        break
+                except Exception:  # noqa: BLE001 - read while being renamed into place
+                    pass
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(30)
+
+
+def save_digits_classifier(run: Path) -> Path:
+    """An untrained small CNN saved like a finished digits classify run (enough to score generated images with)."""
+    import torch
+
+    from dlbox.model_io import save_model
+    from dlbox.models import create_model
+
+    run.mkdir(parents=True)
+    torch.manual_seed(0)
+    save_model(run, create_model("cnn", channels=[4, 8], convs_per_stage=1),
+               {"task": "classify", "class_names": [str(i) for i in range(10)], "input": {"channels": 1, "size": [8, 8]}})
+    (run / "metrics.json").write_text("{}")
+    return run
+
+
+@pytest.fixture(scope="session")
+def kill_training() -> Callable[..., None]:
+    """:func:`kill_after_checkpoint`, for tests that kill a training run mid-way."""
+    return kill_after_checkpoint
+
+
+@pytest.fixture(scope="module")
+def digits_classifier_run(tmp_path_factory) -> Path:
+    """:func:`save_digits_classifier` in a temporary directory."""
+    return save_digits_classifier(tmp_path_factory.mktemp("evaluator") / "run")

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -178,29 +173,12 @@ def test_predict_with_a_classify_run_is_refused(runner, tmp_path):
     assert r.exit_code == 2 and "is a 'classify' run, not a detect run" in r.output
 
 
-def test_resume_after_sigkill_finishes(runner, tmp_path):
+def test_resume_after_sigkill_finishes(runner, tmp_path, kill_training):
     import torch
 
     run = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "dlbox.cli.main", "detect", "train", *TINY, "--epochs", "40", "--schedule", "none",
-                             "--out", str(run)], env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    kill_training(["detect", "train", *TINY, "--epochs", "40", "--schedule", "none"], run, epochs=1)
     last = run / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline
-            if last.exists():
-                try:
-                    if torch.load(last, weights_only=True)["loop"]["epoch"] >= 1:
-                        break
-                except Exception:  # noqa: BLE001 - caught mid-rename
-                    pass
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(30)
     assert not (run / "metrics.json").exists()
     done = torch.load(last, weights_only=True)["loop"]["epoch"]
     assert done < 40

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -36,18 +31,9 @@ def runner(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def evaluator_run(tmp_path_factory) -> Path:
+def evaluator_run(digits_classifier_run) -> Path:
     """An untrained small CNN saved like a finished digits classify run (enough to score samples with)."""
-    from dlbox.model_io import save_model
-    from dlbox.models import create_model
-
-    run = tmp_path_factory.mktemp("clf") / "run"
-    run.mkdir()
-    torch.manual_seed(0)
-    save_model(run, create_model("cnn", channels=[4, 8], convs_per_stage=1),
-               {"task": "classify", "class_names": [str(i) for i in range(10)], "input": {"channels": 1, "size": [8, 8]}})
-    (run / "metrics.json").write_text("{}")
-    return run
+    return digits_classifier_run
 
 
 def _said(result) -> str:
@@ -140,33 +126,10 @@ def test_evaluator_of_other_data_and_bad_options_on_a_finished_run(runner, tmp_p
     assert not (tmp_path / "runs").exists() and not (tmp_path / "run").exists()
 
 
-def _kill_after_epochs(run: Path, epochs: int, evaluator_run: Path) -> None:
-    """Train a tiny GAN in a subprocess and SIGKILL it once ``epochs`` epochs are checkpointed."""
-    args = ["generate", "train", "--model", "gan", *TINY["gan"], "--epochs", "40", "--no-progress", "--accelerator", "cpu",
-            "--set", "data.train_per_class=20", "--samples", "20", "--evaluator", str(evaluator_run), "--out", str(run)]
-    proc = subprocess.Popen([sys.executable, "-m", "dlbox.cli.main", *args], env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    last = run / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline
-            if last.exists():
-                try:
-                    if torch.load(last, weights_only=True)["loop"]["epoch"] >= epochs:
-                        break
-                except Exception:  # noqa: BLE001 - caught mid-rename
-                    pass
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(30)
-
-
-def test_a_killed_gan_run_resumes_to_the_end_with_both_optimizers_and_losses(runner, tmp_path, evaluator_run):
+def test_a_killed_gan_run_resumes_to_the_end_with_both_optimizers_and_losses(runner, tmp_path, evaluator_run, kill_training):
     run = tmp_path / "gan"
-    _kill_after_epochs(run, 2, evaluator_run)
+    kill_training(["generate", "train", "--model", "gan", *TINY["gan"], "--epochs", "40", "--no-progress", "--accelerator", "cpu",
+                   "--set", "data.train_per_class=20", "--samples", "20", "--evaluator", str(evaluator_run)], run, epochs=2)
     assert not (run / "metrics.json").exists()
     state = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert {"optimizer_discriminator", "optimizer_generator", "ema"} <= set(state)

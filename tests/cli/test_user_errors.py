@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -59,37 +58,12 @@ def test_help_shows_the_defaults(runner):
         assert shown in text, shown
 
 
-def _kill_after_epochs(run: Path, epochs: int) -> None:
-    """Train in a subprocess and SIGKILL it once ``epochs`` epochs are checkpointed."""
-    import signal
-    import time
-
-    import torch
-
-    proc = subprocess.Popen([sys.executable, "-m", "dlbox.cli.main", "classify", "train", *TINY, "--epochs", "8",
-                             "--schedule", "none", "--out", str(run)], env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    last = run / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline
-            if last.exists():
-                try:
-                    if torch.load(last, weights_only=True)["loop"]["epoch"] >= epochs:
-                        break
-                except Exception:  # noqa: BLE001 - caught mid-rename
-                    pass
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(30)
+KILLED = ["classify", "train", *TINY, "--epochs", "8", "--schedule", "none"]
 
 
-def test_resume_applies_budget_and_lr_refuses_other_changes_and_keeps_the_whole_history(runner, tmp_path):
+def test_resume_applies_budget_and_lr_refuses_other_changes_and_keeps_the_whole_history(runner, tmp_path, kill_training):
     run = tmp_path / "run"
-    _kill_after_epochs(run, 2)
+    kill_training(KILLED, run, epochs=2)
     done = __import__("torch").load(run / "checkpoints" / "last.ckpt", weights_only=True)["loop"]["epoch"]
 
     refused = runner.invoke(app, ["classify", "train", "--resume", str(run), "--optimizer", "sgd"])
@@ -108,9 +82,9 @@ def test_resume_applies_budget_and_lr_refuses_other_changes_and_keeps_the_whole_
     assert [int(float(r["epoch"])) for r in rows] == list(range(1, 11)), (done, rows)
 
 
-def test_resume_from_a_garbage_checkpoint_is_a_clear_error(runner, tmp_path):
+def test_resume_from_a_garbage_checkpoint_is_a_clear_error(runner, tmp_path, kill_training):
     run = tmp_path / "run"
-    _kill_after_epochs(run, 1)
+    kill_training(KILLED, run, epochs=1)
     (run / "checkpoints" / "last.ckpt").write_bytes(b"garbage")
     result = runner.invoke(app, ["classify", "train", "--resume", str(run)])
     assert result.exit_code == 2 and "last.ckpt cannot be read" in " ".join(result.output.split())

@@ -5,11 +5,6 @@ with SIGKILL finishes all its epochs with ``--resume``."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -40,18 +35,9 @@ def runner(tmp_path, monkeypatch):
     return CliRunner()
 
 
-@pytest.fixture(scope="module")
-def evaluator(tmp_path_factory) -> str:
-    """A small untrained CNN saved like a finished digits classify run: generate's yardstick needs one."""
-    from dlbox.model_io import save_model
-    from dlbox.models import create_model
-
-    run = tmp_path_factory.mktemp("evaluator") / "run"
-    run.mkdir()
-    save_model(run, create_model("cnn", channels=[4, 8], convs_per_stage=1),
-               {"task": "classify", "class_names": [str(i) for i in range(10)], "input": {"channels": 1, "size": [8, 8]}})
-    (run / "metrics.json").write_text("{}")
-    return str(run)
+@pytest.fixture
+def evaluator(digits_classifier_run) -> str:
+    return str(digits_classifier_run)
 
 
 def _args(command: str, evaluator: str) -> tuple[list[str], str | None]:
@@ -83,21 +69,11 @@ def test_unknown_and_unused_fields_are_errors_naming_the_field(runner, tmp_path,
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_sigkill_then_resume_finishes_every_epoch(runner, tmp_path, command, evaluator):
+def test_sigkill_then_resume_finishes_every_epoch(runner, tmp_path, command, evaluator, kill_training):
     args, _ = _args(command, evaluator)
     run = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "dlbox.cli.main", *args, "--epochs", str(EPOCHS), "--no-progress", "--out", str(run)],
-                            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    kill_training([*args, "--epochs", str(EPOCHS), "--no-progress"], run)
     last = run / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 240
-    try:
-        while not last.exists():
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "no checkpoint appeared"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(30)
     assert not (run / "metrics.json").exists(), "a killed run must not look complete"
     assert torch.load(last, weights_only=True)["loop"]["epoch"] < EPOCHS
 
