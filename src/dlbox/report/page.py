@@ -148,7 +148,8 @@ def _timing(run_dir: Path, info: RunInfo, metrics: dict[str, Any], run_json: dic
             rows.append((key, summarise(metrics[key])))
     data = read_json(run_dir / "data.json")
     if isinstance(data, dict) and data.get("dataset"):
-        rows.append(("dataset", f"{data['dataset']} {summarise(data.get('sizes') or '')}".strip()))
+        sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
+        rows.append(("dataset", ", ".join([str(data["dataset"]), *(f"{k} {summarise(v)}" for k, v in sizes.items())])))
     if not run_json:
         rows.append(("recorded", "no run.json: this run was made before dlbox recorded timing and machine"))
     return rows
