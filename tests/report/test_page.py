@@ -21,7 +21,8 @@ def test_complete_run_page(runs_root, read_page):
     assert sum(s.startswith("images/") for s in srcs) == 24  # capped; the heading says 24 of 30
     assert "first 24 of 30" in page.text
     assert "This run is unfinished" not in page.text and "This run failed" not in page.text
-    assert "dlbox classify train --epochs 2" in page.text and "testhost" in page.text
+    assert "dlbox classify train --epochs 2" in page.text and "testhost" in page.text and "55 s" in page.text
+    assert "Last logged values" not in page.text
     assert "3.1 Convolutions" in page.text
     html = (run / "report.html").read_text()
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html  # config escaped
@@ -29,10 +30,12 @@ def test_complete_run_page(runs_root, read_page):
 
 
 def test_unfinished_and_failed_runs_carry_a_warning_at_the_top(runs_root, read_page):
+    (runs_root / "segment" / "killed" / "metrics.csv").write_text("epoch,step,train_loss,val_miou\n,5,0.75,\n1,10,,0.625\n")
     killed = write_report(runs_root / "segment" / "killed")
     page = read_page(killed)
     assert page.text.index("This run is unfinished") < page.text.index("Headline") and not page.figures
     assert "--resume" in page.text and "3.11.2 U-net" in page.text
+    assert "Last logged values" in page.text and "0.625" in page.text and "0.75" in page.text  # from metrics.csv
     broke = write_report(runs_root / "detect" / "broke")
     page = read_page(broke)
     assert page.text.index("This run failed") < page.text.index("Headline")
