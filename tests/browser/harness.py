@@ -186,9 +186,9 @@ def assert_page_ok(check: PageCheck) -> None:
 def assert_metrics_match(check: PageCheck, metrics: dict[str, Any]) -> None:
     """Every ``data-metric`` figure on the page equals ``metrics`` (metrics.json's content) for that key.
 
-    Keys may be dotted paths into nested dicts (``test.accuracy``). Numbers compare as numbers (the page may
-    write ``1`` for ``1.0``) with a relative tolerance of 1e-9 (a float's repr round-trips exactly), other
-    values as their JSON text.
+    Keys may be dotted paths (``test.accuracy``, ``per_class.-1``). A data-value is read as JSON (``"nand"``,
+    ``0.975``, ``true``), else as plain text. Numbers compare as numbers (``1`` equals ``1.0``) with a relative
+    tolerance of 1e-9 (a float's repr round-trips exactly); strings, booleans and the rest exactly.
     """
     wrong = []
     for key, value in check.metric_pairs:
@@ -204,35 +204,35 @@ _MISSING = object()
 
 
 def _lookup(metrics: dict[str, Any], key: str) -> Any:
+    """``metrics[key]``, else the value at dotted path ``key`` (integers index lists, ``-1`` the last entry)."""
     if key in metrics:
         return metrics[key]
     node: Any = metrics
     for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+            node = node[int(part)]
+        else:
             return _MISSING
-        node = node[part]
     return node
 
 
 def _same_value(text: str | None, expected: Any) -> bool:
+    """``text`` (a data-value: JSON, else the plain value) stands for ``expected``."""
     if text is None:
         return expected is None
-    if isinstance(expected, bool):
-        return text.strip().lower() == str(expected).lower()
-    if isinstance(expected, (int, float)):
-        try:
-            number = float(text)
-        except ValueError:
+    try:
+        parsed = json.loads(text)
+    except ValueError:  # not JSON: the plain text must spell the value
+        return text == str(expected) or (isinstance(expected, bool) and text.strip().lower() == str(expected).lower())
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        if isinstance(parsed, bool) or not isinstance(parsed, (int, float)):
             return False
         if math.isnan(expected):
-            return math.isnan(number)
-        return math.isclose(number, float(expected), rel_tol=1e-9, abs_tol=0.0)
-    if isinstance(expected, str):
-        return text == expected
-    try:
-        return json.loads(text) == expected
-    except ValueError:
-        return False
+            return math.isnan(parsed)
+        return math.isclose(parsed, expected, rel_tol=1e-9, abs_tol=0.0)
+    return type(parsed) is type(expected) and parsed == expected
 
 
 def _drain_logs(driver: Any) -> None:

@@ -103,13 +103,19 @@ def test_absolute_file_references_are_caught(browser, tmp_path):
 
 def test_metrics_that_differ_from_metrics_json_are_caught(browser, tmp_path):
     body = ('<b data-metric="test_acc" data-value="0.97">97%</b><b data-metric="test.miou" data-value="0.8125">x</b>'
-            '<b data-metric="converged" data-value="True">yes</b>')
+            '<b data-metric="converged" data-value="true">yes</b><b data-metric="gate" data-value="&quot;nand&quot;">NAND</b>'
+            '<b data-metric="loss.-1" data-value="0.5">0.5</b>')
     check = check_page(browser, write_page(tmp_path, body))
-    assert_metrics_match(check, {"test_acc": 0.97, "test": {"miou": 0.8125}, "converged": True})
-    with pytest.raises(AssertionError, match="'test_acc'.*0.97.*0.975"):
-        assert_metrics_match(check, {"test_acc": 0.975, "test": {"miou": 0.8125}, "converged": True})
+    assert check.metrics["gate"] == '"nand"'  # data-value holds JSON
+    good = {"test_acc": 0.97, "test": {"miou": 0.8125}, "converged": True, "gate": "nand", "loss": [1.0, 0.5]}
+    assert_metrics_match(check, good)
+    for key, wrong, message in [("test_acc", 0.975, "'test_acc'.*0.97.*0.975"), ("converged", False, "'converged'"),
+                                ("gate", "xor", "'gate'"), ("loss", [0.5, 1.0], "'loss.-1'"),
+                                ("test_acc", "0.97", "'test_acc'"), ("converged", 1, "'converged'")]:
+        with pytest.raises(AssertionError, match=message):
+            assert_metrics_match(check, {**good, key: wrong})
     with pytest.raises(AssertionError, match="not a key of metrics.json"):
-        assert_metrics_match(check, {"test_acc": 0.97, "converged": True})
+        assert_metrics_match(check, {k: v for k, v in good.items() if k != "test"})
 
 
 def test_a_missing_page_is_a_clear_error(browser, tmp_path):
