@@ -3,7 +3,9 @@
 :func:`start_browser` starts one headless Chromium with its console log and its performance (network) log
 recorded; :func:`check_page` opens one ``file://`` page and returns a :class:`PageCheck` (console errors, every
 request made, images and whether they loaded, relative links and whether their targets exist, the page's
-``data-metric`` figures); :func:`assert_page_ok` fails with every problem found, naming the page.
+``data-metric`` figures); :func:`assert_page_ok` fails with every problem found, naming the page;
+:func:`assert_metrics_match` compares the figures with metrics.json; :func:`overflow_px` measures sideways
+scrolling at a phone's width.
 
 Everything runs offline: the chromedriver found on PATH is passed explicitly, so Selenium Manager never tries to
 download one. Selenium is imported lazily so that this module imports (and the tests skip) without it.
@@ -175,6 +177,22 @@ def check_page(driver: Any, path: str | Path) -> PageCheck:
     for key, value in check.metric_pairs:
         check.metrics.setdefault(key, value)
     return check
+
+
+def overflow_px(driver: Any, path: str | Path, width: int = 390, height: int = 844) -> int:
+    """How many CSS pixels the page ``path`` scrolls sideways in a ``width`` x ``height`` window (a phone: 390 x 844);
+    0 when it fits. The window's size is restored afterwards."""
+    page = Path(path).resolve()
+    if not page.is_file():
+        raise FileNotFoundError(f"page to check not found: {page}")
+    before = driver.get_window_size()
+    driver.set_window_size(width, height)
+    try:
+        driver.get(page.as_uri())
+        return int(driver.execute_script(
+            "const e = document.documentElement; return Math.max(e.scrollWidth, document.body.scrollWidth) - e.clientWidth;"))
+    finally:
+        driver.set_window_size(before["width"], before["height"])
 
 
 def assert_page_ok(check: PageCheck) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import assert_metrics_match, assert_page_ok, check_page
+from harness import assert_metrics_match, assert_page_ok, check_page, overflow_px
 
 
 def write_png(path: Path, width: int = 5, height: int = 3) -> Path:
@@ -121,3 +121,13 @@ def test_metrics_that_differ_from_metrics_json_are_caught(browser, tmp_path):
 def test_a_missing_page_is_a_clear_error(browser, tmp_path):
     with pytest.raises(FileNotFoundError, match="page to check not found"):
         check_page(browser, tmp_path / "nope.html")
+
+
+def test_sideways_overflow_at_phone_width_is_measured(browser, tmp_path):
+    wide = write_page(tmp_path, '<div style="width:900px">wide</div>', name="wide.html")
+    fluid = write_page(tmp_path, f'<div style="max-width:900px">fluid</div><pre style="overflow-x:auto">{"x" * 400}</pre>', name="fluid.html")
+    size = browser.get_window_size()
+    assert overflow_px(browser, wide, width=390) > 400
+    assert overflow_px(browser, wide, width=1280) == 0
+    assert overflow_px(browser, fluid, width=390) == 0
+    assert browser.get_window_size() == size

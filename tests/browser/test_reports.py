@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import PageCheck, assert_metrics_match, assert_page_ok, check_page
+from harness import PageCheck, assert_metrics_match, assert_page_ok, check_page, overflow_px
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,7 @@ def test_report_of_a_finished_run_is_clean_and_shows_metrics_json(report, browse
     shown = {Path(i.src).name for i in check.images}
     drawn = {p.name for p in run.glob("*.png")}
     assert drawn <= shown or any(i.src.startswith("data:") for i in check.images), f"pictures not shown: {drawn - shown}"
+    assert overflow_px(browser, run / "report.html") == 0, "the report scrolls sideways on a phone (390 px)"
 
 
 def test_report_still_works_when_the_run_folder_moves(report, browser, perceptron_run, tmp_path):
@@ -120,3 +121,4 @@ def test_comparison_page_is_clean_and_each_column_shows_its_run(report, browser,
         assert pairs, f"no figure in the column of {run}"
         assert_metrics_match(PageCheck(path=page, metric_pairs=pairs), metrics_of(run))
     assert {link.target for link in check.links} >= {run / "report.html" for run in runs}
+    assert overflow_px(browser, page) == 0, "the comparison page scrolls sideways on a phone (390 px)"
