@@ -221,19 +221,26 @@ def assert_metrics_match(check: PageCheck, metrics: dict[str, Any]) -> None:
 _MISSING = object()
 
 
-def _lookup(metrics: dict[str, Any], key: str) -> Any:
-    """``metrics[key]``, else the value at dotted path ``key`` (integers index lists, ``-1`` the last entry)."""
-    if key in metrics:
-        return metrics[key]
-    node: Any = metrics
-    for part in key.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
-            node = node[int(part)]
+def _lookup(node: Any, key: str) -> Any:
+    """The value at dotted path ``key`` (integers index lists, ``-1`` the last entry). Keys may hold dots
+    themselves (``final_loss.momentum (alpha=0.9)``): every split is tried, longest key first."""
+    if isinstance(node, dict) and key in node:
+        return node[key]
+    parts = key.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        head, rest = ".".join(parts[:i]), ".".join(parts[i:])
+        if isinstance(node, dict) and head in node:
+            child = node[head]
+        elif isinstance(node, list) and head.lstrip("-").isdigit() and -len(node) <= int(head) < len(node):
+            child = node[int(head)]
         else:
-            return _MISSING
-    return node
+            continue
+        found = _lookup(child, rest)
+        if found is not _MISSING:
+            return found
+    if isinstance(node, list) and key.lstrip("-").isdigit() and -len(node) <= int(key) < len(node):
+        return node[int(key)]
+    return _MISSING
 
 
 def _same_value(text: str | None, expected: Any) -> bool:

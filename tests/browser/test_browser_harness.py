@@ -104,14 +104,16 @@ def test_absolute_file_references_are_caught(browser, tmp_path):
 def test_metrics_that_differ_from_metrics_json_are_caught(browser, tmp_path):
     body = ('<b data-metric="test_acc" data-value="0.97">97%</b><b data-metric="test.miou" data-value="0.8125">x</b>'
             '<b data-metric="converged" data-value="true">yes</b><b data-metric="gate" data-value="&quot;nand&quot;">NAND</b>'
-            '<b data-metric="loss.-1" data-value="0.5">0.5</b>')
+            '<b data-metric="loss.-1" data-value="0.5">0.5</b><b data-metric="final.SGD (lr=0.1).x" data-value="2">2</b>')
     check = check_page(browser, write_page(tmp_path, body))
     assert check.metrics["gate"] == '"nand"'  # data-value holds JSON
-    good = {"test_acc": 0.97, "test": {"miou": 0.8125}, "converged": True, "gate": "nand", "loss": [1.0, 0.5]}
+    good = {"test_acc": 0.97, "test": {"miou": 0.8125}, "converged": True, "gate": "nand", "loss": [1.0, 0.5],
+            "final": {"SGD (lr=0.1)": {"x": 2}}}  # a key holding dots
     assert_metrics_match(check, good)
     for key, wrong, message in [("test_acc", 0.975, "'test_acc'.*0.97.*0.975"), ("converged", False, "'converged'"),
                                 ("gate", "xor", "'gate'"), ("loss", [0.5, 1.0], "'loss.-1'"),
-                                ("test_acc", "0.97", "'test_acc'"), ("converged", 1, "'converged'")]:
+                                ("test_acc", "0.97", "'test_acc'"), ("converged", 1, "'converged'"),
+                                ("final", {"SGD (lr=0.1)": {"x": 3}}, "'final.SGD")]:
         with pytest.raises(AssertionError, match=message):
             assert_metrics_match(check, {**good, key: wrong})
     with pytest.raises(AssertionError, match="not a key of metrics.json"):
