@@ -83,3 +83,5 @@ def test_runs_compare_writes_one_page_with_both_runs(runs, tmp_path):
     assert result.output.strip() == str(out) and 'data-run="done"' in html and 'data-run="killed"' in html
     result = _invoke("runs", "--compare")
     assert result.exit_code != 0 and "--compare" in result.output
+    result = _invoke("runs", str(runs), "--out", str(tmp_path / "x.html"))
+    assert result.exit_code != 0 and "--out" in result.output and not (tmp_path / "x.html").exists()

@@ -19,6 +19,7 @@ def test_lookup_steps_into_dicts_and_lists():
         lookup(metrics, "a.b.3")
     with pytest.raises(KeyError):
         lookup(metrics, "a.c")
+    assert lookup({"final": {"momentum (alpha=0.9)": 1.5}}, "final.momentum (alpha=0.9)") == 1.5  # dots in a key
 
 
 def test_wildcard_expands_every_entry_and_negative_index_is_made_positive():
@@ -67,7 +68,7 @@ json_scalars = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.in
 @given(st.sampled_from(["classify", "segment", "detect", "attack", "generate", "fundamentals", "summary", "x"]),
        st.dictionaries(st.sampled_from(["test_acc", "test_miou", "test_map50", "success_rate", "frechet_ratio",
                                         "accuracy", "total_params", "other"]), json_scalars, max_size=6),
-       st.dictionaries(st.text("abc", min_size=1, max_size=3), json_scalars, max_size=3))
+       st.dictionaries(st.text("ab.", min_size=1, max_size=4), json_scalars, max_size=3))
 def test_every_figure_value_is_the_metric_at_its_key(task, metrics, times):
     metrics = {**metrics, "ms_per_image": times, "final_loss": times}
     for figure in headline_of(task, metrics):

@@ -98,3 +98,10 @@ def test_a_real_fundamentals_run(tmp_path, read_page):
     page = read_page(write_report(study.run_dir))
     assert page.figures["accuracy"] == study.metrics["accuracy"] and page.figures["converged"] == study.metrics["converged"]
     assert "perceptron.png" in [i["src"] for i in page.images] and "1.1 Perceptron" in page.text
+
+
+def test_a_run_of_no_known_task_still_gets_a_page(digits_classifier_run, read_page):
+    info = describe_run(digits_classifier_run)  # model.json + an empty metrics.json, outside runs/
+    assert (info.task, info.status, info.headline, info.section) == ("unknown", "complete", [], None)
+    page = read_page(write_report(digits_classifier_run))
+    assert "No notes section" in page.text and "model.json" in [*page.links]

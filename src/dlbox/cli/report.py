@@ -18,7 +18,7 @@ STATUS_STYLE = {"complete": "green", "unfinished": "yellow", "failed": "red"}
 
 @user_errors
 def report_command(
-    run_dirs: Annotated[list[Path], typer.Argument(help="run directories whose report.html to (re)build")],
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR...", help="run directories whose report.html to (re)build")],
 ) -> None:
     """(Re)write report.html in each run directory (also runs made before dlbox wrote reports) and print its path."""
     from dlbox.report import write_report
@@ -33,10 +33,11 @@ def report_command(
 @user_errors
 def runs_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(
-        help="where to look for runs (default: runs); with --compare, the run directories to compare")] = None,
+        metavar="[DIR]...", help="where to look for runs (default: runs); with --compare, the run directories to compare")] = None,
     task: Annotated[Optional[str], typer.Option("--task", help="list only this task's runs, e.g. classify")] = None,
     compare: Annotated[bool, typer.Option("--compare", help="write one page comparing the run directories given")] = False,
-    out: Annotated[Path, typer.Option("--out", help="the comparison page to write (with --compare)")] = Path("comparison.html"),
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="the comparison page to write (with --compare; default comparison.html)")] = None,
 ) -> None:
     """A table of the runs below DIR (task, name, started, status, headline figure, path), or with --compare a page
     putting several runs' figures and curves side by side."""
@@ -46,8 +47,10 @@ def runs_command(
         if not paths:
             raise typer.BadParameter("--compare needs the run directories to compare, e.g. dlbox runs --compare A B",
                                      param_hint="--compare")
-        typer.echo(str(write_comparison(list(paths), out)))
+        typer.echo(str(write_comparison(list(paths), out or Path("comparison.html"))))
         return
+    if out is not None:
+        raise typer.BadParameter("--out names the page --compare writes; add --compare RUN RUN...", param_hint="--out")
     found = [run for root in (paths or [Path("runs")]) for run in find_runs(root, task)]
     if not found:
         where = ", ".join(str(p) for p in paths or [Path("runs")])
