@@ -102,3 +102,27 @@ def kill_training() -> Callable[..., None]:
 def digits_classifier_run(tmp_path_factory) -> Path:
     """:func:`save_digits_classifier` in a temporary directory."""
     return save_digits_classifier(tmp_path_factory.mktemp("evaluator") / "run")
+
+
+@pytest.fixture(scope="session")
+def command_run(tmp_path_factory) -> Callable[[str], Path]:
+    """The run directory a command of ``command_table.COMMANDS`` wrote through the real CLI (running it, and the
+    runs it needs, on first use; once per session)."""
+    from typer.testing import CliRunner
+
+    from command_table import COMMANDS
+    from dlbox.cli.main import app
+
+    root = tmp_path_factory.mktemp("commands")
+    made: dict[str, Path] = {"evaluator": save_digits_classifier(root / "evaluator")}
+
+    def run(command: str) -> Path:
+        if command not in made:
+            args = [str(run(a[1:-1])) if a.startswith("{") and a.endswith("}") else a for a in COMMANDS[command][0]]
+            out = root / command.replace(" ", "-")
+            result = CliRunner().invoke(app, [*args, "--out", str(out)])
+            assert result.exit_code == 0, f"dlbox {' '.join(args)}\n{result.output}\n{result.exception!r}"
+            made[command] = out
+        return made[command]
+
+    return run

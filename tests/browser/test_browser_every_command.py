@@ -1,43 +1,16 @@
-"""One run of every run-writing command (the table of tests/test_every_command_writes_a_report.py), its own
-``report.html`` (written by the command itself) opened in Chromium: clean offline, figures equal to metrics.json."""
+"""One run of every run-writing command (tests/command_table.py, run once per session by the ``command_run``
+fixture), its own ``report.html`` (written by the command itself) opened in Chromium: clean offline, figures equal to metrics.json."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
+from command_table import COMMANDS
 from harness import assert_metrics_match, assert_page_ok, check_page
 
 pytestmark = pytest.mark.slow
-
-commands = pytest.importorskip("test_every_command_writes_a_report",
-                               reason="the table of run-writing commands is not there yet (branch h-lifecycle)")
-COMMANDS: dict[str, tuple[list[str], str]] = commands.COMMANDS
-
-
-@pytest.fixture(scope="module")
-def command_run(tmp_path_factory, digits_classifier_run) -> Callable[[str], Path]:
-    """The run directory ``command`` wrote through the real CLI (running it, and the runs it needs, on first use)."""
-    from typer.testing import CliRunner
-
-    from dlbox.cli.main import app
-
-    root = tmp_path_factory.mktemp("browser-commands")
-    made: dict[str, Path] = {"evaluator": digits_classifier_run}
-
-    def run(command: str) -> Path:
-        if command not in made:
-            args = [str(run(a[1:-1])) if a.startswith("{") and a.endswith("}") else a for a in COMMANDS[command][0]]
-            out = root / command.replace(" ", "-")
-            result = CliRunner().invoke(app, [*args, "--out", str(out)])
-            assert result.exit_code == 0, f"dlbox {' '.join(args)}\n{result.output}\n{result.exception!r}"
-            made[command] = out
-        return made[command]
-
-    return run
 
 
 @pytest.mark.parametrize("command", COMMANDS)
