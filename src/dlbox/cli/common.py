@@ -30,6 +30,8 @@ def user_errors(fn: F) -> F:
                 raise
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
             typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+            for note in getattr(exc, "__notes__", ()):  # e.g. where the failed run's report is
+                typer.secho(f"  {note}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
