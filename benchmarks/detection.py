@@ -35,6 +35,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
+THREADS = torch.get_num_threads()  # before ultralytics lowers it (it sets cores - 1 for CPU training)
+
 HERE = Path(__file__).resolve().parent
 SIZES = {"train": 3000, "val": 300, "test": 300}
 IMAGE_SIZE = 128
@@ -136,14 +138,13 @@ def run_yolov8n(yaml: Path, out: Path, budget_s: float) -> dict | None:
     absolute = yaml.parent / "ultralytics.yaml"
     absolute.write_text(pyyaml.safe_dump(spec))
     model = YOLO("yolov8n.yaml")  # the architecture only: no pretrained weights are read
-    threads = torch.get_num_threads()
     t0 = time.monotonic()
     # ultralytics sets torch to min(8, cores - 1) threads for CPU training (1 here): its default, what a user gets
     model.train(data=str(absolute), imgsz=IMAGE_SIZE, batch=32, epochs=1000, time=budget_s / 3600, device="cpu", workers=0,
                 pretrained=False, amp=False, plots=False, project=str(out), name="yolov8n", exist_ok=True, seed=0, verbose=False)
     wall = time.monotonic() - t0
     yolo_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)  # the models after this one train with the process's own thread count again
+    torch.set_num_threads(THREADS)  # the models after this one train with the process's own thread count again
     test = load_detection(DataConfig(name=f"yolo:{yaml}", image_size=IMAGE_SIZE)).test
     images = test["image"]
 
@@ -170,9 +171,11 @@ def run_yolov8n(yaml: Path, out: Path, budget_s: float) -> dict | None:
             predict(x, CONF)
             times.append((time.perf_counter() - t) * 1000 / len(x))
         ms[bs] = round(float(torch.tensor(times).median()), 3)
+    predict_threads = torch.get_num_threads()  # its predict sets the thread count again
+    torch.set_num_threads(THREADS)
     return {"model": "yolov8n (ultralytics)", **ap, "ms_b1": ms[1], "ms_b32": ms[32], "epochs": None, "train_s": round(budget_s, 1),
             "wall_s": round(wall, 1), "run": str(out / "yolov8n"), "params": sum(p.numel() for p in model.model.parameters()),
-            "threads": f"{yolo_threads} (training), {threads} (scoring)"}
+            "threads": f"{yolo_threads} (training), {predict_threads} (inference)"}
 
 
 def _score(dets, test: dict) -> dict:
@@ -191,7 +194,7 @@ def _machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores of {cpu}, Python {platform.python_version()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return f"{os.cpu_count()} cores of {cpu}, Python {platform.python_version()}, torch {torch.__version__}, {THREADS} threads unless the table says otherwise"
 
 
 def table(rows: list[dict]) -> str:
