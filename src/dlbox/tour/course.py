@@ -1,0 +1,168 @@
+"""The tour's table: the course, section by section, as the dlbox runs that show it working.
+
+Every run-writing command appears at least once in the quick tour. Budgets: ``quick`` is what CI runs
+(a few minutes on two CPU cores, every figure still the technique working where the budget allows);
+``full`` gives each technique enough time that its figure is convincing (the whole tour within 25 minutes
+on two CPU cores). Measured figures: benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+from dlbox.tour.inputs import Images
+from dlbox.tour.steps import Ref, Run, Step
+
+OFF = {"progress": False}  # the input-optimisation loops' progress bars (the tour prints one line per step)
+
+# The digits classifier of step "classify": attacked, visualized, and the evaluator of the generative models.
+DIGITS = Ref("classify", "train")
+# The shapes classifiers of step "transfer": the source (other kinds) for dreams and inversions; the fine-tuned
+# circle/square/triangle one, whose backbone becomes an FCN and whose windows give class heatmaps.
+SHAPES_SOURCE = Ref("transfer", "source")
+SHAPES = Ref("transfer", "finetune")
+SHAPES_CNN = {"name": "cnn", "kwargs": {"channels": [16, 32, 64, 64], "head_pool": "flatten", "hidden": [64]}}
+FAST = {"precision": "bf16-mixed", "channels_last": True}
+
+FUNDAMENTALS = (
+    Step("perceptron", "A perceptron learns NAND but never XOR", {"1": "nand", "1.1": "nand"}, (
+        Run("nand", "fundamentals perceptron", {"gate": "nand"}),
+        Run("xor", "fundamentals perceptron", {"gate": "xor"}),
+    )),
+    Step("approximation", "One hidden layer approximates a continuous function", {"1.2": None, "1.2.1": None}, (
+        Run("widths", "fundamentals approximation", {}),
+    )),
+    Step("gradient-descent", "Full-batch, mini-batch, online, momentum and Nesterov", {"2": None, "2.1": None}, (
+        Run("optimizers", "fundamentals optimizers", {}),
+    )),
+    Step("backprop", "Backpropagation checked by finite differences; vanishing gradients", {"2.2": "backprop"}, (
+        Run("backprop", "fundamentals backprop", {}),
+        Run("vanishing", "fundamentals vanishing", {}),
+    )),
+)
+
+CLASSIFICATION = (
+    Step("classify", "A CNN classifies handwritten digits", {"3": "train", "3.1": "train", "3.2": "train", "3.3": "train", "3.8": "train"}, (
+        Run("train", "classify train", {"data": {"name": "digits"}, "model": {"name": "cnn"}}, quick={"train": {"max_time": 4.0}}),
+        Run("eval", "classify eval", {"run": DIGITS}),
+        Run("predict", "classify predict", {"run": DIGITS, "images": Images("digits", n=8)}),
+    )),
+    Step("parameters", "Parameters and MACs; depthwise-separable convolutions", {"3.1.1": "summary", "3.4": "summary", "3.4.1": "summary", "3.7": "summary"}, (
+        Run("summary", "summary", {"model": "cnn", "compare_separable": True}),
+        Run("xception", "summary", {"model": "xception", "input_size": (3, 64, 64), "num_classes": 3}, modes=("full",)),
+        Run("layers", "layers", {"model": "cnn"}),
+    )),
+    Step("residual", "A residual network on digits", {"3.5": None}, (
+        Run("resnet", "classify train", {"data": {"name": "digits"}, "model": {"name": "resnet"}},
+            quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 40.0}}),
+    )),
+    Step("transfer", "Transfer learning: a backbone from other shapes, fine-tuned on 20 labels per class", {"3.6": "finetune"}, (
+        Run("source", "classify train",
+            {"data": {"name": "shapes", "shapes": ["diamond", "cross", "ring"], "image_size": 32, "split_seed": 100},
+             "model": SHAPES_CNN, "fabric": FAST},
+            quick={"data": {"num_samples": 900}, "train": {"epochs": 3}}, full={"data": {"num_samples": 3000}, "train": {"epochs": 6}}),
+        Run("finetune", "classify train",
+            {"init": SHAPES_SOURCE, "data": {"name": "shapes", "image_size": 32, "num_samples": 1500, "train_per_class": 20},
+             "model": SHAPES_CNN, "fabric": FAST, "optim": {"backbone_lr_mult": 0.1}, "train": {"batch_size": 16}},
+            quick={"train": {"epochs": 10}}, full={"train": {"epochs": 30}}),
+        Run("scratch", "classify train",
+            {"data": {"name": "shapes", "image_size": 32, "num_samples": 1500, "train_per_class": 20},
+             "model": SHAPES_CNN, "fabric": FAST, "train": {"batch_size": 16, "epochs": 30}}, modes=("full",)),
+    )),
+)
+
+GRADIENT_ASCENT = (
+    Step("visualize", "What hidden units respond to, and what a layer keeps of an image", {"3.9": "channels", "3.9.1": "channels"}, (
+        Run("channels", "visualize channels",
+            {"model": DIGITS, "layer": "features.stage2.conv2", "channels": "0-15", "optimize": OFF},
+            quick={"channels": "0-7", "optimize": {"steps": 60}}),
+        Run("invert", "visualize invert",
+            {"model": SHAPES_SOURCE, "image": "sample:astronaut", "layers": ["features.stage1.conv2", "features.stage2.conv2", "features.stage3.conv2"],
+             "size": 64, "optimize": OFF},
+            quick={"layers": ["features.stage1.conv2", "features.stage3.conv2"], "optimize": {"steps": 60}}),
+    )),
+    Step("dream", "DeepDream: amplifying what a network sees", {"3.9.2": None}, (
+        Run("dream", "dream", {"model": SHAPES_SOURCE, "image": "sample:coffee", "dream": {"optimize": OFF}},
+            quick={"size": 96, "dream": {"octaves": 3, "optimize": {"steps": 5}}}, full={"size": 200}),
+    )),
+    Step("style", "Style transfer: optimising an image (Gatys) and training a network (Johnson)", {"3.9.3": "transfer"}, (
+        Run("transfer", "style transfer",
+            {"content": "sample:astronaut", "style": "sample:chelsea", "model": "vgg19", "weights": "random", "gatys": {"optimize": OFF}},
+            quick={"size": 64, "gatys": {"optimize": {"steps": 15}}}, full={"size": 128}),
+        Run("train", "style train",
+            {"data": {"name": "samples"}, "style": {"image": "sample:chelsea", "loss_model": "vgg16", "weights": "random"}},
+            quick={"data": {"image_size": 32}, "model": {"kwargs": {"channels": [8, 16, 32], "res_blocks": 1}}, "train": {"max_steps": 8}},
+            full={"data": {"image_size": 64}, "train": {"max_steps": 150}}),
+        Run("apply", "style apply", {"run": Ref("style", "train"), "images": ["sample:astronaut", "sample:coffee"]},
+            quick={"size": 64}, full={"size": 256}),
+    )),
+)
+
+MANIFOLD = (
+    Step("attack", "Adversarial examples fool the digits classifier", {"3.10": "pgd", "3.10.1": "pgd"}, (
+        Run("pgd", "attack", {"run": DIGITS, "method": "pgd", "target": "random", "eps": [0.1, 0.2, 0.3]},
+            quick={"n": 64, "eps": [0.3]}, full={"n": 256}),
+        Run("evolution", "attack", {"run": DIGITS, "method": "evolution", "eps": [0.2], "n": 64}, modes=("full",)),
+    )),
+    Step("autoencoders", "Autoencoders: reconstruction, denoising, anomalies, the data manifold",
+         {"3.10.2": "manifold", "3.10.3": "anomaly"}, (
+        Run("train", "autoencode", {"autoencode": {"mode": "train"}}, quick={"train": {"max_time": 2.0}}, full={"train": {"max_time": 15.0}}),
+        Run("denoise", "autoencode", {"autoencode": {"mode": "denoise"}}, quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 40.0}}),
+        Run("anomaly", "autoencode",
+            {"autoencode": {"mode": "anomaly", "anomaly": {"attack": {"run": DIGITS, "method": "pgd", "eps": 0.3}}}},
+            quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 20.0}}),
+        Run("manifold", "autoencode", {"autoencode": {"mode": "manifold"}}, quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 25.0}}),
+    )),
+)
+
+SEGMENTATION = (
+    Step("segmentation", "Segmenting shapes: U-Net, and an FCN-8s from the shapes classifier",
+         {"3.11": "unet", "3.11.1": "heatmap", "3.11.2": "unet"}, (
+        Run("unet", "segment train", {"model": {"name": "unet"}}, quick={"data": {"num_samples": 300}, "train": {"max_time": 8.0}},
+            full={"train": {"max_time": 80.0}}),
+        Run("eval", "segment eval", {"run": Ref("segmentation", "unet"), "worst": 4}),
+        Run("predict", "segment predict", {"run": Ref("segmentation", "unet"), "images": Images("shapes", n=4, size=48, max_objects=4)}),
+        Run("fcn8s", "segment train", {"model": {"name": "fcn8s"}, "init": SHAPES, "data": {"image_size": 32}},
+            quick={"data": {"num_samples": 300}, "train": {"max_time": 5.0}}, full={"train": {"max_time": 60.0}}),
+        Run("heatmap", "segment heatmap", {"run": SHAPES, "image": Images("shapes", n=1, size=32, grid=3, single=True)}),
+    )),
+)
+
+DETECTION = (
+    Step("detection", "YOLOv3 finds shapes: anchors, training, mAP, predictions", {"3.12": "train", "3.12.1": "anchors", "3.12.2": "train",
+                                                                                  "3.12.3": "predict"}, (
+        Run("anchors", "detect anchors", {"data": {"name": "shapes", "image_size": 128, "num_samples": 2400}, "k": 9},
+            quick={"data": {"num_samples": 300}}),
+        Run("train", "detect train", {}, quick={"data": {"image_size": 64, "num_samples": 300}, "detect": {"max_objects": 3},
+                                                "train": {"max_time": 10.0, "epochs": 2}},
+            full={"train": {"max_time": 120.0}}),
+        Run("eval", "detect eval", {"run": Ref("detection", "train")}),
+        Run("predict", "detect predict", {"run": Ref("detection", "train"), "inputs": Images("shapes", n=4, size=128, max_objects=6)},
+            quick={"inputs": Images("shapes", n=2, size=64, max_objects=3)}),
+    )),
+)
+
+QUICK_SAMPLES = {"samples": 100}
+GENERATIVE = (
+    Step("vae", "A variational autoencoder on digits", {"4": "train", "4.1": "train", "4.1.1": "train", "4.1.2": "interpolate"}, (
+        Run("train", "generate train", {"generate": {"kind": "vae", "evaluator": DIGITS}},
+            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}),
+        Run("interpolate", "generate interpolate", {"run": Ref("vae", "train")}),
+    )),
+    Step("gan", "A GAN on digits", {"4.2": "train"}, (
+        Run("train", "generate train", {"generate": {"kind": "gan", "evaluator": DIGITS}},
+            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}),
+        Run("sample", "generate sample", {"run": Ref("gan", "train"), "n": 64}),
+    )),
+    Step("flow", "A normalizing flow (RealNVP) on digits", {"4.3": "train"}, (
+        Run("train", "generate train", {"generate": {"kind": "flow", "evaluator": DIGITS}},
+            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}),
+        Run("interpolate", "generate interpolate", {"run": Ref("flow", "train")}),
+    )),
+    Step("diffusion", "A diffusion model on digits, sampled with DDIM", {"4.4": "train"}, (
+        Run("train", "generate train", {"generate": {"kind": "diffusion", "evaluator": DIGITS}},
+            quick={"generate": {**QUICK_SAMPLES, "ddim_steps": 10}, "train": {"max_time": 5.0}}, full={"train": {"max_time": 90.0}}),
+        Run("sample", "generate sample", {"run": Ref("diffusion", "train"), "n": 64}),
+        Run("eval", "generate eval", {"run": Ref("diffusion", "train")}, quick={"samples": 100}, full={"samples": 1000}),
+    )),
+)
+
+STEPS: tuple[Step, ...] = (*FUNDAMENTALS, *CLASSIFICATION, *GRADIENT_ASCENT, *MANIFOLD, *SEGMENTATION, *DETECTION, *GENERATIVE)
