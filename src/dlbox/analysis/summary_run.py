@@ -142,17 +142,26 @@ def run_input_size(config: dict) -> InputSize:
 
 
 def write_summary_run(report: SummaryReport, out: str | Path) -> Path:
-    """Write ``report`` to the new run directory ``out``: ``summary.{txt,csv}``, the plot, ``summary.json`` last."""
-    from dlbox.engine.rundir import new_run_dir, write_json
+    """Write ``report`` to the new run directory ``out``: ``summary.{txt,csv,json}``, the plot, and the totals
+    (with comparisons: the separable designs' share of the MACs) in ``metrics.json`` last."""
+    from dlbox.engine.run_record import recorded_run
+    from dlbox.engine.rundir import write_json
 
-    run_dir = new_run_dir("summary", out=out)
-    (run_dir / "summary.csv").write_text(report.summary.to_csv())
-    (run_dir / "summary.txt").write_text(report.summary.to_text(160))
-    if report.comparisons:
-        write_json(run_dir / "separable.json", report.comparison_dicts())
-    plot_params_macs(report.summary, run_dir / "params_macs.png")
-    write_json(run_dir / "summary.json", report.summary.to_dict())
-    return run_dir
+    with recorded_run("summary", out=out) as run_dir:
+        (run_dir / "summary.csv").write_text(report.summary.to_csv())
+        (run_dir / "summary.txt").write_text(report.summary.to_text(160))
+        if report.comparisons:
+            write_json(run_dir / "separable.json", report.comparison_dicts())
+        plot_params_macs(report.summary, run_dir / "params_macs.png")
+        write_json(run_dir / "summary.json", report.summary.to_dict())
+        s = report.summary
+        totals = {"model": s.model, "input_size": list(s.input_size), "total_params": s.total_params,
+                  "trainable_params": s.trainable_params, "total_macs": s.total_macs, "total_flops": s.total_flops}
+        if report.comparisons:
+            standard, separable = (sum(getattr(c, f) for _, c in report.comparisons) for f in ("standard_macs", "separable_macs"))
+            totals["separable_macs_ratio"] = separable / standard
+        write_json(run_dir / "metrics.json", totals)  # last: the run is complete
+        return run_dir
 
 
 def plot_params_macs(result: Summary, path: str | Path) -> None:

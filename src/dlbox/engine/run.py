@@ -102,10 +102,14 @@ def _diff(cfg: dict[str, Any], default: dict[str, Any]) -> dict[str, Any]:
 
 
 def prepare_run_dir(fabric: Any, cfg: Any, task: str, resume: str | None) -> Path:
-    """Rank 0 creates (or reuses, when resuming) the run directory and saves the config; all ranks get its path."""
+    """Rank 0 creates (or reuses, when resuming) the run directory, records its start (``run.json``) and saves
+    the config; all ranks get its path."""
+    from dlbox.engine.run_record import record_start
+
     path = None
     if fabric.global_rank == 0:
         path = Path(resume) if resume else new_run_dir(task, cfg.name, cfg.out)
+        record_start(path, task)
         (path / "checkpoints").mkdir(exist_ok=True)
         save_yaml(cfg, path / "config.yaml")
     return Path(fabric.broadcast(str(path) if path else None, src=0))

@@ -2,7 +2,8 @@
 
 A run is complete exactly when ``metrics.json`` exists: it is written last,
 atomically, and only on success. Everything a failed or killed run leaves
-behind is therefore recognisably incomplete.
+behind is therefore recognisably incomplete. What a run records about its own
+life (``run.json``, ``failed.json``, ``report.html``) is :mod:`dlbox.engine.run_record`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ make its step, and finish: evaluate and draw). :func:`train` owns the skeleton o
 5. the loop (:func:`dlbox.engine.loop.fit`): budgets, checkpoints, resume, early stopping, logging;
 6. the best weights restored (early stopping), every rank's weights fingerprinted (DDP replicas agree);
 7. rank 0 writes ``model.safetensors`` + ``model.json``, ``curves.png``, the task's figures, and
-   ``metrics.json`` last: a run without it is unfinished.
+   ``metrics.json`` last: a run without it is unfinished;
+8. rank 0 records the run's life (:mod:`dlbox.engine.run_record`): ``run.json`` from step 4 on, then
+   ``failed.json`` on an error or the finish time on success, and ``report.html`` either way.
 """
 
 from __future__ import annotations
@@ -169,16 +171,31 @@ def _worker(fabric: Any, recipe: Recipe, cfg: Any, resume: str | None, applied: 
 
 
 def _train(fabric: Any, recipe: Recipe, cfg: Any, resume: str | None, applied: dict[str, Any]) -> str:
-    from dlbox.data import make_loader, split_len
-    from dlbox.engine.optim import adapt_to_budget, build_optimizer, build_scheduler
-    from dlbox.engine.run import prepare_run_dir, record_resume, resolve_batch_size, run_loop, total_steps
-    from dlbox.engine.rundir import write_json
+    from contextlib import nullcontext
+
+    from dlbox.engine.run import prepare_run_dir
+    from dlbox.engine.run_record import recorded
 
     # Data and model first: a bad dataset, model name or --init fails before any run directory exists.
     bundle = recipe.load_data(cfg)
     model = recipe.build_model(cfg, bundle)
     extras = recipe.prepare(cfg, bundle, fabric.device) if recipe.prepare else {}
     run_dir = prepare_run_dir(fabric, cfg, recipe.task, resume)
+    # rank 0 records the outcome: failed.json (and the report) on an error; run.json's finish and the report on success
+    with recorded(run_dir) if fabric.global_rank == 0 else nullcontext():
+        _fit(fabric, recipe, cfg, bundle, model, extras, run_dir, resume, applied)
+    fabric.barrier()
+    return str(run_dir)
+
+
+def _fit(fabric: Any, recipe: Recipe, cfg: Any, bundle: Any, model: nn.Module, extras: dict[str, Any], run_dir: Path,
+         resume: str | None, applied: dict[str, Any]) -> None:
+    """Everything after the run directory exists: optimizers, the loop, and rank 0's artifacts with metrics.json last."""
+    from dlbox.data import make_loader, split_len
+    from dlbox.engine.optim import adapt_to_budget, build_optimizer, build_scheduler
+    from dlbox.engine.run import record_resume, resolve_batch_size, run_loop, total_steps
+    from dlbox.engine.rundir import write_json
+
     if fabric.global_rank == 0:
         extra = recipe.data_info(cfg, bundle) if recipe.data_info else {}
         if not resume:
@@ -222,8 +239,6 @@ def _train(fabric: Any, recipe: Recipe, cfg: Any, resume: str | None, applied: d
     replicas = replica_fingerprints(fabric, unwrap(run.eval_model))
     if fabric.global_rank == 0:
         _finish(recipe, run, replicas, applied)
-    fabric.barrier()
-    return str(run_dir)
 
 
 class LoopTask:

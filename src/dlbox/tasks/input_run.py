@@ -2,13 +2,14 @@
 
 The config fields these commands share (:class:`InputRunConfig`), which device to use
 (``accelerator``), early checks of ``--out``, run directories
-(``config.yaml`` first, ``metrics.json`` last), loading an image for a network,
+(``config.yaml`` first, ``metrics.json`` last, their life recorded), loading an image for a network,
 and writing images: single PNGs and titled galleries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,14 +75,16 @@ def check_out(out: str | Path | None) -> None:
             raise RunDirError(f"--out {path} already exists and is not empty; choose a new directory")
 
 
-def start_run(task: str, cfg: Any, name: str | None, out: str | Path | None) -> Path:
-    """A fresh run directory holding ``config.yaml``."""
+@contextmanager
+def start_run(task: str, cfg: Any, name: str | None, out: str | Path | None) -> Iterator[Path]:
+    """``with start_run(...) as run_dir:`` a fresh run directory holding ``config.yaml``, whose outcome is
+    recorded (:func:`~dlbox.engine.run_record.recorded_run`); the body ends with :func:`finish_run`."""
     from dlbox.config import save_yaml
-    from dlbox.engine.rundir import new_run_dir
+    from dlbox.engine.run_record import recorded_run
 
-    run_dir = new_run_dir(task, name, out)
-    save_yaml(cfg, run_dir / "config.yaml")
-    return run_dir
+    with recorded_run(task, name, out) as run_dir:
+        save_yaml(cfg, run_dir / "config.yaml")
+        yield run_dir
 
 
 def finish_run(run_dir: Path, metrics: Any) -> Path:

@@ -65,28 +65,28 @@ def run_attack(cfg: AttackConfig) -> Path:
         labels, labels_from = clean_pred.clone(), "model prediction on the clean image"
     labels = labels.to(device)
     target = targets_for(cfg.target, labels, class_names, cfg.seed + 1)
-    out = start_run(TASK, cfg, cfg.name, cfg.out)
-    rows, result = sweep(model, images, labels, cfg, target, sorted(float(e) for e in cfg.eps))
-    save_tensors(out / "adversarial.safetensors", images, result, labels)
-    order = gallery_order(labels, clean_pred, result)
-    save_gallery(images[order], take(result, order), clean_pred[order], clean_conf[order], class_names,
-                 out / "gallery.png", cfg.gallery)
-    if len(rows) > 1:
-        label = f"{cfg.method} ({'targeted ' + str(cfg.target) if target is not None else 'untargeted'})"
-        plot_success_curves({label: [(r["eps"], r["success_rate"]) for r in rows]}, out / "success_vs_eps.png", cfg.norm)
-    metrics = {
-        "run": str(run),
-        "data": source,
-        "split": cfg.split if labels_from == "dataset" else None,
-        "labels": labels_from,
-        "method": cfg.method,
-        "black_box": cfg.method == "evolution",
-        "norm": cfg.norm,
-        "target": cfg.target,
-        **rows[-1],
-        "by_eps": rows,
-    }
-    return finish_run(out, metrics)
+    with start_run(TASK, cfg, cfg.name, cfg.out) as out:
+        rows, result = sweep(model, images, labels, cfg, target, sorted(float(e) for e in cfg.eps))
+        save_tensors(out / "adversarial.safetensors", images, result, labels)
+        order = gallery_order(labels, clean_pred, result)
+        save_gallery(images[order], take(result, order), clean_pred[order], clean_conf[order], class_names,
+                     out / "gallery.png", cfg.gallery)
+        if len(rows) > 1:
+            label = f"{cfg.method} ({'targeted ' + str(cfg.target) if target is not None else 'untargeted'})"
+            plot_success_curves({label: [(r["eps"], r["success_rate"]) for r in rows]}, out / "success_vs_eps.png", cfg.norm)
+        metrics = {
+            "run": str(run),
+            "data": source,
+            "split": cfg.split if labels_from == "dataset" else None,
+            "labels": labels_from,
+            "method": cfg.method,
+            "black_box": cfg.method == "evolution",
+            "norm": cfg.norm,
+            "target": cfg.target,
+            **rows[-1],
+            "by_eps": rows,
+        }
+        return finish_run(out, metrics)
 
 
 def save_tensors(path: Path, images: torch.Tensor, result: AttackResult, labels: torch.Tensor) -> None:

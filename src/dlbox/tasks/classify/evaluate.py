@@ -11,7 +11,8 @@ import torch
 from dlbox.tasks.classify.config import ClassifyConfig, upgrade
 from dlbox.config import from_dict, load_yaml
 from dlbox.data import load_dataset
-from dlbox.engine.rundir import new_run_dir, require_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import require_run_dir, write_json
 
 
 @torch.no_grad()
@@ -44,11 +45,11 @@ def evaluate_run(run: str | Path, data: str | None = None, split: str = "test", 
     if not isinstance(part, dict):
         raise ValueError("evaluation of streamed (very large) folders is not supported; lower data.in_memory_limit_mb is not the fix: raise it")
     report = classification_report(logits_of(model, part["image"]), part["label"], bundle.class_names)
-    out_dir = new_run_dir("classify-eval", None, out)
-    plot_confusion(np.asarray(report["confusion_matrix"]), bundle.class_names, out_dir / "confusion_matrix.png")
-    _write_worst(model, part, bundle.class_names, out_dir)
-    write_json(out_dir / "metrics.json", {"run": str(run), "dataset": data_cfg.name, "split": split, **report})
-    return out_dir, report
+    with recorded_run("classify-eval", None, out) as out_dir:
+        plot_confusion(np.asarray(report["confusion_matrix"]), bundle.class_names, out_dir / "confusion_matrix.png")
+        _write_worst(model, part, bundle.class_names, out_dir)
+        write_json(out_dir / "metrics.json", {"run": str(run), "dataset": data_cfg.name, "split": split, **report})
+        return out_dir, report
 
 
 def _write_worst(model: torch.nn.Module, part: dict[str, torch.Tensor], class_names: list[str], out_dir: Path, k: int = 16) -> None:

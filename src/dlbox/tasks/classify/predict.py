@@ -8,7 +8,8 @@ from typing import Any
 import torch
 
 from dlbox.data.images import read_image
-from dlbox.engine.rundir import new_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import write_json
 
 
 @torch.no_grad()
@@ -27,7 +28,7 @@ def predict_images(run: str | Path, images: list[Path], top_k: int = 3, out: str
         {"image": str(p), "top": [(names[int(c)], float(v)) for v, c in zip(top.values[i], top.indices[i])]}
         for i, p in enumerate(images)
     ]
-    out_dir = new_run_dir("classify-predict", None, out)
-    write_json(out_dir / "predictions.json", rows)
-    write_json(out_dir / "metrics.json", {"run": str(run), "images": len(rows)})
-    return out_dir, rows
+    with recorded_run("classify-predict", None, out) as out_dir:
+        write_json(out_dir / "predictions.json", rows)
+        write_json(out_dir / "metrics.json", {"run": str(run), "images": len(rows)})
+        return out_dir, rows

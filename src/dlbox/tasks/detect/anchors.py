@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from dlbox.config import DataConfig
-from dlbox.engine.rundir import new_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import write_json
 
 
 def strides_for(k: int) -> tuple[int, ...]:
@@ -52,10 +53,10 @@ def fit_dataset_anchors(data: DataConfig, k: int = 9, on_bad_label: str = "fail"
         "iterations": fit.iterations,
         "converged": fit.converged,
     }
-    out_dir = new_run_dir("detect-anchors", None, out)
-    write_json(out_dir / "anchors.json", report)
-    write_json(out_dir / "metrics.json", {k_: report[k_] for k_ in ("dataset", "k", "n_boxes", "mean_iou", "coco_mean_iou")})
-    return out_dir, report
+    with recorded_run("detect-anchors", None, out) as out_dir:
+        write_json(out_dir / "anchors.json", report)
+        write_json(out_dir / "metrics.json", {k_: report[k_] for k_ in ("dataset", "k", "n_boxes", "mean_iou", "coco_mean_iou")})
+        return out_dir, report
 
 
 def read_anchors(text: str) -> list[list[float]]:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from dlbox.config import from_dict, load_yaml
-from dlbox.engine.rundir import new_run_dir, require_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import require_run_dir, write_json
 from dlbox.tasks.detect.config import DetectConfig
 
 
@@ -31,8 +32,8 @@ def evaluate_run(run: str | Path, data: str | None = None, split: str = "test", 
     part = getattr(bundle, split)
     if len(part["image"]) == 0:
         raise ValueError(f"the {split} split of {cfg.data.name!r} is empty")
-    out_dir = new_run_dir("detect-eval", None, out)
-    report = detection_report(model, part, bundle.class_names, cfg.detect, out_dir)
-    report = {"run": str(run), "dataset": cfg.data.name, "split": split, **report}
-    write_json(out_dir / "metrics.json", report)
-    return out_dir, report
+    with recorded_run("detect-eval", None, out) as out_dir:
+        report = detection_report(model, part, bundle.class_names, cfg.detect, out_dir)
+        report = {"run": str(run), "dataset": cfg.data.name, "split": split, **report}
+        write_json(out_dir / "metrics.json", report)
+        return out_dir, report

@@ -15,7 +15,8 @@ import torch
 
 from dlbox.data.images import IMAGE_SUFFIXES, read_image
 from dlbox.data.samples import image_label, is_sample
-from dlbox.engine.rundir import new_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import write_json
 from dlbox.ops.letterbox import letterbox, unletterbox_boxes
 
 CHUNK = 32  # images decoded and detected at a time
@@ -67,29 +68,29 @@ def predict_images(run: str | Path, inputs: list[str | Path], out: str | Path | 
     specs = expand_inputs(inputs)
     chunks = [specs[i : i + CHUNK] for i in range(0, len(specs), CHUNK)]
     first = [read_image(s, channels) for s in chunks[0]]  # (C, H_i, W_i); a bad file fails before any output exists
-    out_dir = new_run_dir("detect-predict", None, out)
-    (out_dir / "images").mkdir()
-    (out_dir / "labels").mkdir()
-    rows: list[dict[str, Any]] = []
-    for n, chunk in enumerate(chunks):
-        images = first if n == 0 else [read_image(s, channels) for s in chunk]
-        boxed = [letterbox(img, size) for img in images]
-        dets = detect(model, torch.stack([b for b, _ in boxed]), conf, th["iou"], th["max_detections"], th.get("multi_label", False))
-        for spec, img, (_, lb), (boxes, scores, labels) in zip(chunk, images, boxed, dets.per_image()):
-            boxes = unletterbox_boxes(boxes, lb)  # (K, 4) in the original image's pixels, clipped to it
-            inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # a box wholly in the padding vanishes
-            boxes, scores, labels = boxes[inside], scores[inside], labels[inside]
-            stem = f"{len(rows):04d}_{image_label(spec)}"
-            annotate(img, boxes, scores, labels, names).save(out_dir / "images" / f"{stem}.png")
-            _write_yolo_txt(out_dir / "labels" / f"{stem}.txt", boxes, labels, img.shape[-1], img.shape[-2])
-            rows.append({
-                "image": str(spec), "output": f"images/{stem}.png", "size": [int(img.shape[-2]), int(img.shape[-1])],
-                "detections": [{"class": names[int(c)], "class_id": int(c), "score": round(float(s), 4), "box_xyxy": [round(v, 2) for v in b]}
-                               for b, s, c in zip(boxes.tolist(), scores.tolist(), labels.tolist())],
-            })
-    write_json(out_dir / "detections.json", rows)
-    write_json(out_dir / "metrics.json", {"run": str(run), "images": len(rows), "detections": sum(len(r["detections"]) for r in rows), "conf_threshold": conf})
-    return out_dir, rows
+    with recorded_run("detect-predict", None, out) as out_dir:
+        (out_dir / "images").mkdir()
+        (out_dir / "labels").mkdir()
+        rows: list[dict[str, Any]] = []
+        for n, chunk in enumerate(chunks):
+            images = first if n == 0 else [read_image(s, channels) for s in chunk]
+            boxed = [letterbox(img, size) for img in images]
+            dets = detect(model, torch.stack([b for b, _ in boxed]), conf, th["iou"], th["max_detections"], th.get("multi_label", False))
+            for spec, img, (_, lb), (boxes, scores, labels) in zip(chunk, images, boxed, dets.per_image()):
+                boxes = unletterbox_boxes(boxes, lb)  # (K, 4) in the original image's pixels, clipped to it
+                inside = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # a box wholly in the padding vanishes
+                boxes, scores, labels = boxes[inside], scores[inside], labels[inside]
+                stem = f"{len(rows):04d}_{image_label(spec)}"
+                annotate(img, boxes, scores, labels, names).save(out_dir / "images" / f"{stem}.png")
+                _write_yolo_txt(out_dir / "labels" / f"{stem}.txt", boxes, labels, img.shape[-1], img.shape[-2])
+                rows.append({
+                    "image": str(spec), "output": f"images/{stem}.png", "size": [int(img.shape[-2]), int(img.shape[-1])],
+                    "detections": [{"class": names[int(c)], "class_id": int(c), "score": round(float(s), 4), "box_xyxy": [round(v, 2) for v in b]}
+                                   for b, s, c in zip(boxes.tolist(), scores.tolist(), labels.tolist())],
+                })
+        write_json(out_dir / "detections.json", rows)
+        write_json(out_dir / "metrics.json", {"run": str(run), "images": len(rows), "detections": sum(len(r["detections"]) for r in rows), "conf_threshold": conf})
+        return out_dir, rows
 
 
 def _write_yolo_txt(path: Path, boxes: torch.Tensor, labels: torch.Tensor, width: int, height: int) -> None:

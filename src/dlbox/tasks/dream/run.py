@@ -67,21 +67,21 @@ def run_dream(cfg: DreamRunConfig) -> Path:
         _say(f"dreaming at {h}x{w}{why}")
     res = deep_dream(network, image, dream_cfg, guide, on_octave=_octave_line if plain else None)
 
-    run_dir = start_run("dream", cfg, cfg.name, cfg.out)
-    save_png(image, run_dir / "input.png")
-    save_png(res.image, run_dir / "dream.png")
-    shown, titles = [image, res.image], [image_label(cfg.image), f"dream ({res.before:.3g} -> {res.after:.3g})"]
-    if guide is not None:
-        shown.insert(1, guide)
-        titles.insert(1, f"guide {image_label(cfg.guide)}")
-    save_gallery(shown, titles, run_dir / "comparison.png", cols=len(shown))
-    metrics = {
-        "model": network.describe(), "image": cfg.image, "guide": cfg.guide, "layers": res.layers, "target": cfg.dream.target,
-        "source_size": list(source), "size_bounded": bounded, "max_side": MAX_SIDE if bounded else cfg.size,
-        "input_size": list(image.shape[-2:]), "output_size": list(res.image.shape[-2:]),
-        "objective_before": res.before, "objective_after": res.after,
-        "objective_ratio": res.after / res.before if res.before else None,
-        "octave_sizes": [list(s) for s in res.octave_sizes], **res.extra,
-        "steps_per_octave": cfg.dream.optimize.steps, "seconds": round(res.seconds, 3),
-    }
-    return finish_run(run_dir, metrics)
+    with start_run("dream", cfg, cfg.name, cfg.out) as run_dir:
+        save_png(image, run_dir / "input.png")
+        save_png(res.image, run_dir / "dream.png")
+        shown, titles = [image, res.image], [image_label(cfg.image), f"dream ({res.before:.3g} -> {res.after:.3g})"]
+        if guide is not None:
+            shown.insert(1, guide)
+            titles.insert(1, f"guide {image_label(cfg.guide)}")
+        save_gallery(shown, titles, run_dir / "comparison.png", cols=len(shown))
+        metrics = {
+            "model": network.describe(), "image": cfg.image, "guide": cfg.guide, "layers": res.layers, "target": cfg.dream.target,
+            "source_size": list(source), "size_bounded": bounded, "max_side": MAX_SIDE if bounded else cfg.size,
+            "input_size": list(image.shape[-2:]), "output_size": list(res.image.shape[-2:]),
+            "objective_before": res.before, "objective_after": res.after,
+            "objective_ratio": res.after / res.before if res.before else None,
+            "octave_sizes": [list(s) for s in res.octave_sizes], **res.extra,
+            "steps_per_octave": cfg.dream.optimize.steps, "seconds": round(res.seconds, 3),
+        }
+        return finish_run(run_dir, metrics)

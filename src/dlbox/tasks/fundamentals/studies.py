@@ -1,6 +1,6 @@
 """The ``dlbox fundamentals`` studies as functions: compute (NumPy), then write a run directory.
 
-Each ``run_*_study`` creates a new run directory (``out``, else ``runs/fundamentals/<study>[-NNN]``),
+Each ``run_*_study`` creates a new, recorded run directory (``out``, else ``runs/fundamentals/<study>[-NNN]``),
 writes its tables (CSV) and plots (PNG), writes ``metrics.json`` last, and returns a
 :class:`StudyRun`: the directory, the metrics and what the command line prints.
 """
@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlbox.engine.rundir import new_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import write_json
 from dlbox.fundamentals import (
     GATES,
     approximation_study,
@@ -55,23 +57,23 @@ def run_perceptron_study(gate: str = "nand", epochs: int = 100, out: PathLike | 
     if gate not in GATES:
         raise ValueError(f"unknown gate {gate!r}; valid: {', '.join(GATES)}")
     _require_positive(epochs=epochs)
-    run_dir = _run_dir("perceptron", out)
-    result = learn_gate(gate, epochs)
-    table = [{"x1": int(a), "x2": int(b), "target": int(t), "perceptron": int(p)}
-             for (a, b), t, p in zip(result.x, result.y, result.predicted)]
-    if result.two_layer is not None:
-        for row, value in zip(table, result.two_layer):
-            row["two_layer"] = int(value)
-    _write_csv(run_dir / "truth_table.csv", table)
-    _write_csv(run_dir / "errors.csv", [{"epoch": e + 1, "errors": n} for e, n in enumerate(result.fit.errors)])
-    plot_perceptron(result.x, result.y, result.perceptron, result.fit.errors, gate, run_dir / "perceptron.png")
-    metrics = {"gate": gate, "converged": result.fit.converged, "epochs_run": result.fit.epochs_run,
-               "accuracy": result.accuracy, "weights": result.perceptron.weights.tolist(),
-               "bias": result.perceptron.bias}
-    if result.two_layer is not None:
-        metrics["two_layer_accuracy"] = float((result.two_layer == result.y).mean())
-    line = f"accuracy {result.accuracy:.2f}, converged: {result.fit.converged} after {result.fit.epochs_run} epochs"
-    return _finish(run_dir, metrics, f"perceptron on {gate.upper()}", table, [line])
+    with _run_dir("perceptron", out) as run_dir:
+        result = learn_gate(gate, epochs)
+        table = [{"x1": int(a), "x2": int(b), "target": int(t), "perceptron": int(p)}
+                 for (a, b), t, p in zip(result.x, result.y, result.predicted)]
+        if result.two_layer is not None:
+            for row, value in zip(table, result.two_layer):
+                row["two_layer"] = int(value)
+        _write_csv(run_dir / "truth_table.csv", table)
+        _write_csv(run_dir / "errors.csv", [{"epoch": e + 1, "errors": n} for e, n in enumerate(result.fit.errors)])
+        plot_perceptron(result.x, result.y, result.perceptron, result.fit.errors, gate, run_dir / "perceptron.png")
+        metrics = {"gate": gate, "converged": result.fit.converged, "epochs_run": result.fit.epochs_run,
+                   "accuracy": result.accuracy, "weights": result.perceptron.weights.tolist(),
+                   "bias": result.perceptron.bias}
+        if result.two_layer is not None:
+            metrics["two_layer_accuracy"] = float((result.two_layer == result.y).mean())
+        line = f"accuracy {result.accuracy:.2f}, converged: {result.fit.converged} after {result.fit.epochs_run} epochs"
+        return _finish(run_dir, metrics, f"perceptron on {gate.upper()}", table, [line])
 
 
 def run_backprop_study(epochs: int = 3000, lr: float = 2.0, seed: int = 0, out: PathLike | None = None) -> StudyRun:
@@ -81,19 +83,19 @@ def run_backprop_study(epochs: int = 3000, lr: float = 2.0, seed: int = 0, out: 
     """
     _require_positive(epochs=epochs)
     _require_non_negative(lr=lr)
-    run_dir = _run_dir("backprop", out)
-    checks = check_backprop(seed=seed)
-    _write_csv(run_dir / "gradient_check.csv", [asdict(c) for c in checks])
-    xor = learn_xor(epochs, lr, seed)
-    _write_csv(run_dir / "xor_loss.csv", [{"epoch": e, "loss": v} for e, v in enumerate(xor.history)])
-    plot_curves({"XOR 2-4-1 sigmoid MLP": xor.history}, "full-batch epoch", "MSE", run_dir / "xor_loss.png")
-    metrics = {"max_abs_diff_vs_finite_differences": max(c.max_abs_diff for c in checks),
-               "xor_final_loss": xor.history[-1], "xor_accuracy": xor.accuracy}
-    lines = [
-        f"backprop vs finite differences: max |diff| = {metrics['max_abs_diff_vs_finite_differences']:.2e}",
-        f"XOR network: loss {xor.history[-1]:.4f}, accuracy {xor.accuracy:.2f}, predictions {xor.predicted.tolist()}",
-    ]
-    return _finish(run_dir, metrics, lines=lines)
+    with _run_dir("backprop", out) as run_dir:
+        checks = check_backprop(seed=seed)
+        _write_csv(run_dir / "gradient_check.csv", [asdict(c) for c in checks])
+        xor = learn_xor(epochs, lr, seed)
+        _write_csv(run_dir / "xor_loss.csv", [{"epoch": e, "loss": v} for e, v in enumerate(xor.history)])
+        plot_curves({"XOR 2-4-1 sigmoid MLP": xor.history}, "full-batch epoch", "MSE", run_dir / "xor_loss.png")
+        metrics = {"max_abs_diff_vs_finite_differences": max(c.max_abs_diff for c in checks),
+                   "xor_final_loss": xor.history[-1], "xor_accuracy": xor.accuracy}
+        lines = [
+            f"backprop vs finite differences: max |diff| = {metrics['max_abs_diff_vs_finite_differences']:.2e}",
+            f"XOR network: loss {xor.history[-1]:.4f}, accuracy {xor.accuracy:.2f}, predictions {xor.predicted.tolist()}",
+        ]
+        return _finish(run_dir, metrics, lines=lines)
 
 
 def run_optimizers_study(
@@ -114,20 +116,20 @@ def run_optimizers_study(
     _require_non_negative(lr=lr)
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    run_dir = _run_dir("optimizers", out)
-    x, y = two_moons(200, seed=seed)
-    result = compare_optimizers(x, y, epochs=epochs, lr=lr, alpha=alpha, batch_size=batch_size, seed=seed)
-    curves, used = result.curves, result.effective_lr
-    momentum_lr = equal_step_lr(lr, alpha)
-    _write_csv(run_dir / "losses.csv", [{"epoch": e, **{k: v[e] for k, v in curves.items()}} for e in range(epochs + 1)])
-    labelled = {f"{name}, lr={used[name]:g}": values for name, values in curves.items()}
-    title = (f"momentum and Nesterov use lr (1 - alpha) = {lr:g} x {1 - alpha:g} = {momentum_lr:g},\n"
-             f"so their steady-state step (that lr / (1 - alpha)) equals plain GD's step at lr = {lr:g}")
-    plot_curves(labelled, "epoch", "binary cross-entropy (full data)", run_dir / "losses.png", log=True, title=title)
-    metrics = {"final_loss": {k: v[-1] for k, v in curves.items()},
-               "lr": lr, "momentum_lr": momentum_lr, "alpha": alpha, "batch_size": batch_size, "effective_lr": used}
-    table = [{"variant": k, "lr": f"{used[k]:g}", "loss": f"{v[-1]:.4f}"} for k, v in curves.items()]
-    return _finish(run_dir, metrics, "final loss per variant", table)
+    with _run_dir("optimizers", out) as run_dir:
+        x, y = two_moons(200, seed=seed)
+        result = compare_optimizers(x, y, epochs=epochs, lr=lr, alpha=alpha, batch_size=batch_size, seed=seed)
+        curves, used = result.curves, result.effective_lr
+        momentum_lr = equal_step_lr(lr, alpha)
+        _write_csv(run_dir / "losses.csv", [{"epoch": e, **{k: v[e] for k, v in curves.items()}} for e in range(epochs + 1)])
+        labelled = {f"{name}, lr={used[name]:g}": values for name, values in curves.items()}
+        title = (f"momentum and Nesterov use lr (1 - alpha) = {lr:g} x {1 - alpha:g} = {momentum_lr:g},\n"
+                 f"so their steady-state step (that lr / (1 - alpha)) equals plain GD's step at lr = {lr:g}")
+        plot_curves(labelled, "epoch", "binary cross-entropy (full data)", run_dir / "losses.png", log=True, title=title)
+        metrics = {"final_loss": {k: v[-1] for k, v in curves.items()},
+                   "lr": lr, "momentum_lr": momentum_lr, "alpha": alpha, "batch_size": batch_size, "effective_lr": used}
+        table = [{"variant": k, "lr": f"{used[k]:g}", "loss": f"{v[-1]:.4f}"} for k, v in curves.items()]
+        return _finish(run_dir, metrics, "final loss per variant", table)
 
 
 def run_approximation_study(widths: Sequence[int] = (2, 4, 8, 16, 32, 64), out: PathLike | None = None) -> StudyRun:
@@ -139,18 +141,18 @@ def run_approximation_study(widths: Sequence[int] = (2, 4, 8, 16, 32, 64), out: 
     sizes = [int(w) for w in widths]
     if not sizes or min(sizes) < 1:
         raise ValueError(f"widths must be a non-empty list of positive integers, got {list(widths)}")
-    run_dir = _run_dir("approximation", out)
-    results = approximation_study(sizes)
-    rows = [asdict(r) for r in results]
-    _write_csv(run_dir / "approximation.csv", rows)
-    plot_approximation(sizes, bump, staircase_network, run_dir / "approximation.png")
-    plot_curves({"constructed": [r.constructed_max_error for r in results],
-                 "after gradient descent": [r.trained_max_error for r in results]},
-                "hidden width", "max |net(x) - f(x)|", run_dir / "error_vs_width.png", log=True, x=sizes, log_x=True)
-    metrics = {"widths": sizes, "max_error": [r.trained_max_error for r in results],
-               "constructed_max_error": [r.constructed_max_error for r in results]}
-    table = [{k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in row.items()} for row in rows]
-    return _finish(run_dir, metrics, "max error per width", table)
+    with _run_dir("approximation", out) as run_dir:
+        results = approximation_study(sizes)
+        rows = [asdict(r) for r in results]
+        _write_csv(run_dir / "approximation.csv", rows)
+        plot_approximation(sizes, bump, staircase_network, run_dir / "approximation.png")
+        plot_curves({"constructed": [r.constructed_max_error for r in results],
+                     "after gradient descent": [r.trained_max_error for r in results]},
+                    "hidden width", "max |net(x) - f(x)|", run_dir / "error_vs_width.png", log=True, x=sizes, log_x=True)
+        metrics = {"widths": sizes, "max_error": [r.trained_max_error for r in results],
+                   "constructed_max_error": [r.constructed_max_error for r in results]}
+        table = [{k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in row.items()} for row in rows]
+        return _finish(run_dir, metrics, "max error per width", table)
 
 
 def run_vanishing_study(depth: int = 10, width: int = 32, seed: int = 0, out: PathLike | None = None) -> StudyRun:
@@ -159,23 +161,23 @@ def run_vanishing_study(depth: int = 10, width: int = 32, seed: int = 0, out: Pa
     Writes ``gradient_norms.csv`` (one row per layer, first layer first) and ``vanishing.png``.
     """
     _require_positive(depth=depth, width=width)
-    run_dir = _run_dir("vanishing", out)
-    norms = vanishing_study(("sigmoid", "relu"), depth=depth, width=width, seed=seed)
-    rows = [{"layer": i + 1, **{k: float(v[i]) for k, v in norms.items()}} for i in range(depth + 1)]
-    _write_csv(run_dir / "gradient_norms.csv", rows)
-    plot_curves({k: list(v) for k, v in norms.items()}, "layer (1 = first)", "||dL/dW_l||",
-                run_dir / "vanishing.png", log=True, x=list(range(1, depth + 2)))
-    metrics = {f"{k}_first_over_last": float(v[0] / v[-1]) for k, v in norms.items()}
-    metrics["sigmoid_over_relu_first_layer"] = float(norms["sigmoid"][0] / norms["relu"][0])
-    table = [{k: (f"{v:.2e}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
-    return _finish(run_dir, metrics, "gradient norm per layer", table)
+    with _run_dir("vanishing", out) as run_dir:
+        norms = vanishing_study(("sigmoid", "relu"), depth=depth, width=width, seed=seed)
+        rows = [{"layer": i + 1, **{k: float(v[i]) for k, v in norms.items()}} for i in range(depth + 1)]
+        _write_csv(run_dir / "gradient_norms.csv", rows)
+        plot_curves({k: list(v) for k, v in norms.items()}, "layer (1 = first)", "||dL/dW_l||",
+                    run_dir / "vanishing.png", log=True, x=list(range(1, depth + 2)))
+        metrics = {f"{k}_first_over_last": float(v[0] / v[-1]) for k, v in norms.items()}
+        metrics["sigmoid_over_relu_first_layer"] = float(norms["sigmoid"][0] / norms["relu"][0])
+        table = [{k: (f"{v:.2e}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
+        return _finish(run_dir, metrics, "gradient norm per layer", table)
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def _run_dir(study: str, out: PathLike | None) -> Path:
-    return new_run_dir("fundamentals", name=study, out=out)
+def _run_dir(study: str, out: PathLike | None) -> AbstractContextManager[Path]:
+    return recorded_run("fundamentals", name=study, out=out)
 
 
 def _finish(

@@ -118,7 +118,8 @@ def evaluate_run(run: str | Path, samples: int | None = None, evaluator: str | N
     ``samples``, ``evaluator`` and ``sampling`` (``sampler``, ``ddim_steps``, ``eta``, ``temperature``) override the
     run's own ``generate`` options when given.
     """
-    from dlbox.engine.rundir import new_run_dir, write_json
+    from dlbox.engine.run_record import recorded_run
+    from dlbox.engine.rundir import write_json
     from dlbox.tasks.generate.evaluator import load_evaluator
     from dlbox.tasks.generate.saved import load_generate_run
     from dlbox.tasks.generate.config import check_options
@@ -127,8 +128,8 @@ def evaluate_run(run: str | Path, samples: int | None = None, evaluator: str | N
     check_options(saved.cfg)
     bundle = saved.bundle
     classifier, classifier_run = load_evaluator(saved.cfg, bundle, device)
-    out_dir = new_run_dir("generate-eval", None, out)
-    report = measure(saved.model, saved.options, bundle, saved.levels, classifier, out_dir, seed)
-    report = {"run": str(run), "evaluator": str(classifier_run), "seed": seed, **report}
-    write_json(out_dir / "metrics.json", report)
-    return out_dir, report
+    with recorded_run("generate-eval", None, out) as out_dir:
+        report = measure(saved.model, saved.options, bundle, saved.levels, classifier, out_dir, seed)
+        report = {"run": str(run), "evaluator": str(classifier_run), "seed": seed, **report}
+        write_json(out_dir / "metrics.json", report)
+        return out_dir, report

@@ -100,14 +100,15 @@ def save_interpolations(images: torch.Tensor, path: Path, method: str = "slerp")
 def interpolate_run(run: str | Path, pairs: int = 4, steps: int | None = None, method: str = "slerp", seed: int = 0,
                     out: str | Path | None = None, device: str = "cpu") -> tuple[Path, dict[str, Any]]:
     """``interpolations.png`` of a finished generate run, in ``out`` (default: a new ``runs/generate-interpolate/`` directory)."""
-    from dlbox.engine.rundir import new_run_dir, write_json
+    from dlbox.engine.run_record import recorded_run
+    from dlbox.engine.rundir import write_json
     from dlbox.tasks.generate.saved import load_generate_run
 
     saved = load_generate_run(run, device)
     steps = steps or saved.options.interpolation_steps
     images = interpolations(saved.model, saved.options, saved.bundle.test["image"], saved.levels, pairs, steps, method, seed)
-    out_dir = new_run_dir("generate-interpolate", None, out)
-    save_interpolations(images, out_dir / "interpolations.png", method)
-    info = {"run": str(run), "kind": saved.options.kind, "pairs": pairs, "steps": steps, "method": method, "seed": seed}
-    write_json(out_dir / "metrics.json", info)
-    return out_dir, info
+    with recorded_run("generate-interpolate", None, out) as out_dir:
+        save_interpolations(images, out_dir / "interpolations.png", method)
+        info = {"run": str(run), "kind": saved.options.kind, "pairs": pairs, "steps": steps, "method": method, "seed": seed}
+        write_json(out_dir / "metrics.json", info)
+        return out_dir, info

@@ -17,7 +17,8 @@ def sample_run(run: str | Path, n: int = 64, seed: int = 0, out: str | Path | No
     """
     from safetensors.torch import save_file
 
-    from dlbox.engine.rundir import new_run_dir, write_json
+    from dlbox.engine.run_record import recorded_run
+    from dlbox.engine.rundir import write_json
     from dlbox.tasks.generate.evaluate import sampler_name
     from dlbox.tasks.generate.figures import save_grid
     from dlbox.tasks.generate.saved import load_generate_run
@@ -28,10 +29,10 @@ def sample_run(run: str | Path, n: int = 64, seed: int = 0, out: str | Path | No
     saved = load_generate_run(run, device).with_options(**sampling)
     check_options(saved.cfg)
     images, seconds = sample_images(saved.model, saved.options, n, saved.image_shape, saved.levels, seed)
-    out_dir = new_run_dir("generate-sample", None, out)
-    save_grid(images, out_dir / "samples.png", title=f"{saved.options.kind}: {sampler_name(saved.options)}")
-    save_file({"images": images.cpu().contiguous()}, str(out_dir / "samples.safetensors"))
-    info = {"run": str(run), "kind": saved.options.kind, "n": n, "seed": seed, "sampler": sampler_name(saved.options),
-            "seconds_per_image": seconds}
-    write_json(out_dir / "metrics.json", info)
-    return out_dir, info
+    with recorded_run("generate-sample", None, out) as out_dir:
+        save_grid(images, out_dir / "samples.png", title=f"{saved.options.kind}: {sampler_name(saved.options)}")
+        save_file({"images": images.cpu().contiguous()}, str(out_dir / "samples.safetensors"))
+        info = {"run": str(run), "kind": saved.options.kind, "n": n, "seed": seed, "sampler": sampler_name(saved.options),
+                "seconds_per_image": seconds}
+        write_json(out_dir / "metrics.json", info)
+        return out_dir, info

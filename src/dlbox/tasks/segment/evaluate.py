@@ -10,7 +10,8 @@ import torch
 import torch.nn as nn
 
 from dlbox.config import from_dict, load_yaml
-from dlbox.engine.rundir import new_run_dir, require_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import require_run_dir, write_json
 from dlbox.tasks.segment.config import SegmentConfig, upgrade
 from dlbox.segmentation.metrics import confusion_matrix, per_image_miou, segmentation_report
 from dlbox.segmentation.tiling import whole_image_logits
@@ -76,17 +77,17 @@ def evaluate_run(
     ignore = meta.get("ignore_index", 255)
     result = score_split(model, part, bundle.class_names, ignore, cfg.train.eval_batch_size, meta.get("tile_overlap", 16))
     report = result["report"]
-    out_dir = new_run_dir("segment-eval", None, out)
-    _write_tables(report, out_dir)
-    order = result["per_image_miou"].argsort()[:worst]
-    if len(order):
-        plot_examples(
-            part["image"][order], part["mask"][order], result["preds"][order], out_dir / "worst.png", ignore,
-            titles=[f"#{int(i)} mIoU {float(result['per_image_miou'][i]):.2f}" for i in order],
-        )
-    worst_rows = [{"index": int(i), "miou": float(result["per_image_miou"][i])} for i in order]
-    write_json(out_dir / "metrics.json", {"run": str(run), "dataset": cfg.data.name, "split": split, "n": len(result["preds"]), **report, "worst": worst_rows})
-    return out_dir, {**report, "n": len(result["preds"]), "worst": worst_rows}
+    with recorded_run("segment-eval", None, out) as out_dir:
+        _write_tables(report, out_dir)
+        order = result["per_image_miou"].argsort()[:worst]
+        if len(order):
+            plot_examples(
+                part["image"][order], part["mask"][order], result["preds"][order], out_dir / "worst.png", ignore,
+                titles=[f"#{int(i)} mIoU {float(result['per_image_miou'][i]):.2f}" for i in order],
+            )
+        worst_rows = [{"index": int(i), "miou": float(result["per_image_miou"][i])} for i in order]
+        write_json(out_dir / "metrics.json", {"run": str(run), "dataset": cfg.data.name, "split": split, "n": len(result["preds"]), **report, "worst": worst_rows})
+        return out_dir, {**report, "n": len(result["preds"]), "worst": worst_rows}
 
 
 def _write_tables(report: dict[str, Any], out_dir: Path) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from dlbox.data.images import read_image
-from dlbox.engine.rundir import new_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import write_json
 
 
 @torch.no_grad()
@@ -46,17 +47,17 @@ def heatmap_image(run: str | Path, image: str | Path, out: str | Path | None = N
     x = read_image(image, meta["input"]["channels"], (size, size) if size else None)
     probs, stride = class_heatmaps(classifier, x)
     names = meta.get("class_names") or [str(i) for i in range(probs.shape[0])]
-    out_dir = new_run_dir("segment-heatmap", None, out)
-    np.save(out_dir / "heatmaps.npy", probs.numpy().astype(np.float32))
-    h0, w0 = (int(v) for v in meta["input"]["size"])
-    _plot(x, probs, names, stride, (h0, w0), out_dir / "heatmaps.png")
-    info = {
-        "run": str(run), "image": str(image), "image_size": list(x.shape[1:]), "classifier_input": [h0, w0],
-        "heatmap_size": list(probs.shape[1:]), "stride": stride, "class_names": names,
-        "max_prob": {n: float(probs[i].max()) for i, n in enumerate(names)},
-    }
-    write_json(out_dir / "metrics.json", info)
-    return out_dir, info
+    with recorded_run("segment-heatmap", None, out) as out_dir:
+        np.save(out_dir / "heatmaps.npy", probs.numpy().astype(np.float32))
+        h0, w0 = (int(v) for v in meta["input"]["size"])
+        _plot(x, probs, names, stride, (h0, w0), out_dir / "heatmaps.png")
+        info = {
+            "run": str(run), "image": str(image), "image_size": list(x.shape[1:]), "classifier_input": [h0, w0],
+            "heatmap_size": list(probs.shape[1:]), "stride": stride, "class_names": names,
+            "max_prob": {n: float(probs[i].max()) for i, n in enumerate(names)},
+        }
+        write_json(out_dir / "metrics.json", info)
+        return out_dir, info
 
 
 def _plot(image: torch.Tensor, probs: torch.Tensor, names: list[str], stride: int, window: tuple[int, int], path: Path) -> None:

@@ -9,7 +9,8 @@ import torch
 
 from dlbox.data.images import read_image
 from dlbox.data.samples import image_label
-from dlbox.engine.rundir import new_run_dir, write_json
+from dlbox.engine.run_record import recorded_run
+from dlbox.engine.rundir import write_json
 
 
 @torch.no_grad()
@@ -41,21 +42,21 @@ def predict_images(
         if min(x.shape[1:]) < need:
             raise ValueError(f"{path}: image is {x.shape[1]}x{x.shape[2]}, smaller than the {need}-pixel side this model needs (use --size)")
         tensors.append(x)
-    out_dir = new_run_dir("segment-predict", None, out)
-    rows, used = [], set()
-    for path, x in zip(images, tensors):
-        stem = _unique(image_label(path), used)
-        pred = whole_image_logits(model, x[None], overlap=meta.get("tile_overlap", 16))[0].argmax(0)  # (H, W)
-        write_mask(out_dir / f"{stem}_mask.png", pred)
-        _save_rgb(overlay(x, pred, ignore_index=meta.get("ignore_index", 255)), out_dir / f"{stem}_overlay.png")
-        counts = torch.bincount(pred.flatten(), minlength=len(names)).float() / pred.numel()
-        rows.append({
-            "image": str(path), "size": list(pred.shape), "mask": f"{stem}_mask.png", "overlay": f"{stem}_overlay.png",
-            "class_fraction": {n: round(float(c), 6) for n, c in zip(names, counts)},
-        })
-    write_json(out_dir / "predictions.json", rows)
-    write_json(out_dir / "metrics.json", {"run": str(run), "images": len(rows)})
-    return out_dir, rows
+    with recorded_run("segment-predict", None, out) as out_dir:
+        rows, used = [], set()
+        for path, x in zip(images, tensors):
+            stem = _unique(image_label(path), used)
+            pred = whole_image_logits(model, x[None], overlap=meta.get("tile_overlap", 16))[0].argmax(0)  # (H, W)
+            write_mask(out_dir / f"{stem}_mask.png", pred)
+            _save_rgb(overlay(x, pred, ignore_index=meta.get("ignore_index", 255)), out_dir / f"{stem}_overlay.png")
+            counts = torch.bincount(pred.flatten(), minlength=len(names)).float() / pred.numel()
+            rows.append({
+                "image": str(path), "size": list(pred.shape), "mask": f"{stem}_mask.png", "overlay": f"{stem}_overlay.png",
+                "class_fraction": {n: round(float(c), 6) for n, c in zip(names, counts)},
+            })
+        write_json(out_dir / "predictions.json", rows)
+        write_json(out_dir / "metrics.json", {"run": str(run), "images": len(rows)})
+        return out_dir, rows
 
 
 def _unique(stem: str, used: set[str]) -> str:

@@ -47,30 +47,30 @@ def apply_style(run: str | Path, images: list[str], out: str | Path | None = Non
                 accelerator: str = "cpu") -> tuple[Path, list[dict[str, Any]]]:
     """Stylise each image (``sample:NAME`` or a file) at its own size (or ``max_side``); writes PNGs, a gallery, metrics."""
     from dlbox.data.samples import image_label, load_image
-    from dlbox.engine.rundir import new_run_dir
+    from dlbox.engine.run_record import recorded_run
     from dlbox.tasks.input_run import finish_run, resolve_accelerator, save_gallery, save_png
 
     if not images:
         raise ValueError("no images given")
     net = load_style_network(run, resolve_accelerator(accelerator))
     inputs = [load_image(spec, 3, max_side=max_side) for spec in images]  # a bad file fails before the run dir exists
-    out_dir = new_run_dir("style-apply", name, out)
-    rows, shown = [], []
-    used: set[str] = set()
-    for spec, x in zip(images, inputs):
-        t0 = time.perf_counter()
-        y = stylize_images(net, x)
-        seconds = time.perf_counter() - t0
-        label = image_label(spec)
-        while label in used:
-            label += "_"
-        used.add(label)
-        path = save_png(y, out_dir / f"{label}-stylised.png")
-        rows.append({"image": str(spec), "output": str(path), "size": list(x.shape[-2:]), "seconds": round(seconds, 5)})
-        shown += [x, y]
-    save_gallery(shown[:16], [t for r in rows[:8] for t in (Path(r["image"]).name, "stylised")], out_dir / "gallery.png", cols=4)
-    finish_run(out_dir, {"run": str(run), "images": len(rows), "seconds_per_image": sum(r["seconds"] for r in rows) / len(rows), "outputs": rows})
-    return out_dir, rows
+    with recorded_run("style-apply", name, out) as out_dir:
+        rows, shown = [], []
+        used: set[str] = set()
+        for spec, x in zip(images, inputs):
+            t0 = time.perf_counter()
+            y = stylize_images(net, x)
+            seconds = time.perf_counter() - t0
+            label = image_label(spec)
+            while label in used:
+                label += "_"
+            used.add(label)
+            path = save_png(y, out_dir / f"{label}-stylised.png")
+            rows.append({"image": str(spec), "output": str(path), "size": list(x.shape[-2:]), "seconds": round(seconds, 5)})
+            shown += [x, y]
+        save_gallery(shown[:16], [t for r in rows[:8] for t in (Path(r["image"]).name, "stylised")], out_dir / "gallery.png", cols=4)
+        finish_run(out_dir, {"run": str(run), "images": len(rows), "seconds_per_image": sum(r["seconds"] for r in rows) / len(rows), "outputs": rows})
+        return out_dir, rows
 
 
 def run_apply(cfg: ApplyConfig) -> Path:

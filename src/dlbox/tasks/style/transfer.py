@@ -32,18 +32,18 @@ def run_transfer(cfg: TransferConfig) -> Path:
     content = load_image(cfg.content, network.in_channels, max_side=cfg.size)
     style = load_image(cfg.style, network.in_channels, max_side=cfg.style_size or cfg.size)
     res = style_transfer(network, content, style, cfg.gatys)
-    run_dir = start_run("style-transfer", cfg, cfg.name, cfg.out)
-    save_png(content, run_dir / "content.png")
-    save_png(style, run_dir / "style.png")
-    save_png(res.image, run_dir / "stylised.png")
-    save_gallery([content, style, res.image], [image_label(cfg.content), image_label(cfg.style), "stylised"], run_dir / "gallery.png", cols=3)
-    metrics = {
-        "model": network.describe(), "content": cfg.content, "style": cfg.style, "size": list(content.shape[-2:]),
-        "content_layer": res.content_layer, "style_layers": res.style_layers, "alpha": cfg.gatys.alpha, "beta": cfg.gatys.beta,
-        "init": cfg.gatys.init, "optimizer": cfg.gatys.optimize.optimizer,
-        "before": res.before, "after": res.after, "noise_reference": res.reference,
-        "style_reduction": res.before["style"] / res.after["style"] if res.after["style"] > 0 else None,
-        "steps": res.optimize.steps, "seconds": round(res.optimize.seconds, 3),
-        "seconds_per_step": round(res.optimize.seconds / max(1, res.optimize.steps), 4),
-    }
-    return finish_run(run_dir, metrics)
+    with start_run("style-transfer", cfg, cfg.name, cfg.out) as run_dir:
+        save_png(content, run_dir / "content.png")
+        save_png(style, run_dir / "style.png")
+        save_png(res.image, run_dir / "stylised.png")
+        save_gallery([content, style, res.image], [image_label(cfg.content), image_label(cfg.style), "stylised"], run_dir / "gallery.png", cols=3)
+        metrics = {
+            "model": network.describe(), "content": cfg.content, "style": cfg.style, "size": list(content.shape[-2:]),
+            "content_layer": res.content_layer, "style_layers": res.style_layers, "alpha": cfg.gatys.alpha, "beta": cfg.gatys.beta,
+            "init": cfg.gatys.init, "optimizer": cfg.gatys.optimize.optimizer,
+            "before": res.before, "after": res.after, "noise_reference": res.reference,
+            "style_reduction": res.before["style"] / res.after["style"] if res.after["style"] > 0 else None,
+            "steps": res.optimize.steps, "seconds": round(res.optimize.seconds, 3),
+            "seconds_per_step": round(res.optimize.seconds / max(1, res.optimize.steps), 4),
+        }
+        return finish_run(run_dir, metrics)

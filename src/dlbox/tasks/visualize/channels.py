@@ -54,22 +54,22 @@ def run_channels(cfg: ChannelsConfig) -> Path:
     units = [0] if cfg.target == "layer" else parse_indices(cfg.channels, layer_width(network, cfg.layer, size))
     val, val_name = validation_images(network, cfg.val_data)
     res = image_ascent(network, cfg.layer, units, cfg.target, cfg.optimize, size, val)
-    run_dir = start_run("visualize-channels", cfg, cfg.name, cfg.out)
-    label = "layer" if cfg.target == "layer" else ("neuron" if cfg.target == "neuron" else "ch")
-    titles = [f"{label} {u}: {r:.3g}" + (f"\nval max {v:.3g}" if res.val_max else "") for u, r, v in zip(units, res.reached, res.val_max or [0.0] * len(units))]
-    save_gallery(list(res.images), titles, run_dir / "channels.png")
-    if res.val_images is not None:
-        save_gallery(list(res.val_images), [f"{label} {u}: {v:.3g}" for u, v in zip(units, res.val_max or [])], run_dir / "val_top.png")
-    beats = res.beats_validation
-    rows = [
-        {"unit": u, "start": s, "reached": r, **({"val_max": v, "val_index": i, "beats_val": b} if beats else {})}
-        for u, s, r, v, i, b in zip(units, res.start, res.reached, res.val_max or units, res.val_argmax or units, beats or units)
-    ]
-    metrics = {
-        "model": network.describe(), "layer": cfg.layer, "target": cfg.target, "size": list(size),
-        "units": rows, "val_data": val_name, "val_images": None if val is None else len(val),
-        "fraction_beating_val": None if beats is None else sum(beats) / len(beats),
-        "mean_reached": sum(res.reached) / len(res.reached), "mean_start": sum(res.start) / len(res.start),
-        "steps": res.optimize.steps, "seconds": round(res.optimize.seconds, 3),
-    }
-    return finish_run(run_dir, metrics)
+    with start_run("visualize-channels", cfg, cfg.name, cfg.out) as run_dir:
+        label = "layer" if cfg.target == "layer" else ("neuron" if cfg.target == "neuron" else "ch")
+        titles = [f"{label} {u}: {r:.3g}" + (f"\nval max {v:.3g}" if res.val_max else "") for u, r, v in zip(units, res.reached, res.val_max or [0.0] * len(units))]
+        save_gallery(list(res.images), titles, run_dir / "channels.png")
+        if res.val_images is not None:
+            save_gallery(list(res.val_images), [f"{label} {u}: {v:.3g}" for u, v in zip(units, res.val_max or [])], run_dir / "val_top.png")
+        beats = res.beats_validation
+        rows = [
+            {"unit": u, "start": s, "reached": r, **({"val_max": v, "val_index": i, "beats_val": b} if beats else {})}
+            for u, s, r, v, i, b in zip(units, res.start, res.reached, res.val_max or units, res.val_argmax or units, beats or units)
+        ]
+        metrics = {
+            "model": network.describe(), "layer": cfg.layer, "target": cfg.target, "size": list(size),
+            "units": rows, "val_data": val_name, "val_images": None if val is None else len(val),
+            "fraction_beating_val": None if beats is None else sum(beats) / len(beats),
+            "mean_reached": sum(res.reached) / len(res.reached), "mean_start": sum(res.start) / len(res.start),
+            "steps": res.optimize.steps, "seconds": round(res.optimize.seconds, 3),
+        }
+        return finish_run(run_dir, metrics)

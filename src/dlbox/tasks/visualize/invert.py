@@ -40,19 +40,19 @@ def run_invert(cfg: InvertConfig) -> Path:
     size = cfg.size if cfg.size is not None or network.image_size is not None else 128
     image = network_image(network, cfg.image, size)
     results = invert(network, image, list(cfg.layers), cfg.optimize)
-    run_dir = start_run("visualize-invert", cfg, cfg.name, cfg.out)
-    save_png(image, run_dir / "original.png")
-    for i, r in enumerate(results, start=1):
-        save_png(r.image, run_dir / f"invert_{i:02d}_{r.layer.replace('/', '_')}.png")
-    save_gallery([image] + [r.image for r in results], [image_label(cfg.image)] + [f"{r.layer}\nerr {r.feature_error:.3f}" for r in results], run_dir / "reconstructions.png")
-    plot_error_curves(results, run_dir / "feature_error.png")
-    metrics = {
-        "model": network.describe(), "image": cfg.image, "size": list(image.shape[-2:]),
-        "layers": [
-            {"layer": r.layer, "feature_error": r.feature_error, "start_error": r.start_error, "pixel_rmse": r.pixel_rmse,
-             "curve": [{"step": s, "feature_error": e} for s, e in r.curve], "seconds": round(r.optimize.seconds, 3)}
-            for r in results
-        ],
-        "steps": cfg.optimize.steps,
-    }
-    return finish_run(run_dir, metrics)
+    with start_run("visualize-invert", cfg, cfg.name, cfg.out) as run_dir:
+        save_png(image, run_dir / "original.png")
+        for i, r in enumerate(results, start=1):
+            save_png(r.image, run_dir / f"invert_{i:02d}_{r.layer.replace('/', '_')}.png")
+        save_gallery([image] + [r.image for r in results], [image_label(cfg.image)] + [f"{r.layer}\nerr {r.feature_error:.3f}" for r in results], run_dir / "reconstructions.png")
+        plot_error_curves(results, run_dir / "feature_error.png")
+        metrics = {
+            "model": network.describe(), "image": cfg.image, "size": list(image.shape[-2:]),
+            "layers": [
+                {"layer": r.layer, "feature_error": r.feature_error, "start_error": r.start_error, "pixel_rmse": r.pixel_rmse,
+                 "curve": [{"step": s, "feature_error": e} for s, e in r.curve], "seconds": round(r.optimize.seconds, 3)}
+                for r in results
+            ],
+            "steps": cfg.optimize.steps,
+        }
+        return finish_run(run_dir, metrics)

@@ -44,9 +44,10 @@ def model_layers(model: str, weights: str | None = None, size: int | None = None
 
 def write_layers(listing: LayerListing, out: str | Path) -> Path:
     """A run directory with ``layers.json`` (the rows) and ``metrics.json`` (model, input, count)."""
-    from dlbox.engine.rundir import new_run_dir, write_json
+    from dlbox.engine.run_record import recorded_run
+    from dlbox.engine.rundir import write_json
     from dlbox.tasks.input_run import finish_run
 
-    run_dir = new_run_dir("layers", None, out)
-    write_json(run_dir / "layers.json", listing.rows)
-    return finish_run(run_dir, {"model": listing.description, "input": [listing.in_channels, *listing.size], "layers": len(listing.rows)})
+    with recorded_run("layers", None, out) as run_dir:
+        write_json(run_dir / "layers.json", listing.rows)
+        return finish_run(run_dir, {"model": listing.description, "input": [listing.in_channels, *listing.size], "layers": len(listing.rows)})
