@@ -3,6 +3,8 @@
 A row says which Python function the command's CLI calls and how its options become that function's
 arguments, in one of three ways (``kind``):
 
+``preset`` options come first, under the run's own (``autoencode denoise`` is ``autoencode.mode: denoise``).
+
 - ``train``: a training command. ``defaults`` builds the command's default config (called with the value at
   ``defaults_arg`` in the options, e.g. ``autoencode.mode``); the options are laid over it as nested config
   sections (as ``--config``/``--set`` would) and the run directory is ``out``: ``target(cfg)``.
@@ -32,6 +34,7 @@ class Command:
     defaults: str | None = None  # "module:callable" -> the default config (train, config)
     defaults_arg: str | None = None  # dotted option whose value is passed to ``defaults`` (autoencode.mode, generate.kind)
     convert: Mapping[str, str] = field(default_factory=dict)  # keyword -> "module:Dataclass" built from its dict value
+    preset: Mapping[str, Any] = field(default_factory=dict)  # options every run of the command has (under the run's own)
 
 
 COMMANDS: dict[str, Command] = {
@@ -56,7 +59,9 @@ COMMANDS: dict[str, Command] = {
     "style apply": Command("dlbox.tasks.style.apply:run_apply", "config", "dlbox.tasks.style.apply:ApplyConfig"),
     # notes 3.10
     "attack": Command("dlbox.tasks.attack.run:run_attack", "config", "dlbox.tasks.attack.config:AttackConfig"),
-    "autoencode": Command("dlbox.tasks.autoencode.train:train", "train", "dlbox.tasks.autoencode.config:default_config", "autoencode.mode"),
+    **{f"autoencode {mode}": Command("dlbox.tasks.autoencode.train:train", "train", "dlbox.tasks.autoencode.config:default_config",
+                                     "autoencode.mode", preset={"autoencode": {"mode": mode}})
+       for mode in ("train", "denoise", "anomaly", "manifold")},
     # notes 3.11
     "segment train": Command("dlbox.tasks.segment.train:train", "train", "dlbox.tasks.segment.config:SegmentConfig"),
     "segment eval": Command("dlbox.tasks.segment.evaluate:evaluate_run", "call"),
@@ -73,6 +78,16 @@ COMMANDS: dict[str, Command] = {
     "generate eval": Command("dlbox.tasks.generate.evaluate:evaluate_run", "call"),
     "generate interpolate": Command("dlbox.tasks.generate.interpolate:interpolate_run", "call"),
 }
+
+
+def deep_merge(base: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``new`` laid over it; nested mappings merge, anything else is replaced. Returns ``base``."""
+    for key, value in new.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = deep_merge({}, value) if isinstance(value, Mapping) else value
+    return base
 
 
 def load(spec: str) -> Callable[..., Any]:
@@ -94,6 +109,7 @@ def dotted(options: Mapping[str, Any], path: str) -> Any:
 def execute(command: Command, options: dict[str, Any], out: Path) -> None:
     """Run ``command`` with ``options`` (references already resolved to paths) into the new run directory ``out``."""
     fn = load(command.target)
+    options = deep_merge(deep_merge({}, command.preset), options)
     if command.kind == "train":
         from dlbox.config import merge
 

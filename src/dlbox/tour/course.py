@@ -77,7 +77,7 @@ GRADIENT_ASCENT = (
         Run("invert", "visualize invert",
             {"model": SHAPES_SOURCE, "image": "sample:astronaut", "layers": ["features.stage1.conv2", "features.stage2.conv2", "features.stage3.conv2"],
              "size": 64, "optimize": OFF},
-            quick={"layers": ["features.stage1.conv2", "features.stage3.conv2"], "optimize": {"steps": 60}}),
+            quick={"layers": ["features.stage1.conv2", "features.stage3.conv2"], "optimize": {"steps": 60}}, picture="reconstructions.png"),
     )),
     Step("dream", "DeepDream: amplifying what a network sees", {"3.9.2": None}, (
         Run("dream", "dream", {"model": SHAPES_SOURCE, "image": "sample:coffee", "dream": {"optimize": OFF}},
@@ -86,7 +86,7 @@ GRADIENT_ASCENT = (
     Step("style", "Style transfer: optimising an image (Gatys) and training a network (Johnson)", {"3.9.3": "transfer"}, (
         Run("transfer", "style transfer",
             {"content": "sample:astronaut", "style": "sample:chelsea", "model": "vgg19", "weights": "random", "gatys": {"optimize": OFF}},
-            quick={"size": 64, "gatys": {"optimize": {"steps": 15}}}, full={"size": 128}),
+            quick={"size": 64, "gatys": {"optimize": {"steps": 15}}}, full={"size": 128}, picture="gallery.png"),
         Run("train", "style train",
             {"data": {"name": "samples"}, "style": {"image": "sample:chelsea", "loss_model": "vgg16", "weights": "random"}},
             quick={"data": {"image_size": 32}, "model": {"kwargs": {"channels": [8, 16, 32], "res_blocks": 1}}, "train": {"max_steps": 8}},
@@ -104,12 +104,13 @@ MANIFOLD = (
     )),
     Step("autoencoders", "Autoencoders: reconstruction, denoising, anomalies, the data manifold",
          {"3.10.2": "manifold", "3.10.3": "anomaly"}, (
-        Run("train", "autoencode", {"autoencode": {"mode": "train"}}, quick={"train": {"max_time": 2.0}}, full={"train": {"max_time": 15.0}}),
-        Run("denoise", "autoencode", {"autoencode": {"mode": "denoise"}}, quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 40.0}}),
-        Run("anomaly", "autoencode",
-            {"autoencode": {"mode": "anomaly", "anomaly": {"attack": {"run": DIGITS, "method": "pgd", "eps": 0.3}}}},
+        Run("train", "autoencode train", {}, quick={"train": {"max_time": 2.0}}, full={"train": {"max_time": 15.0}}),
+        Run("denoise", "autoencode denoise", {}, quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 40.0}}),
+        Run("anomaly", "autoencode anomaly",
+            {"autoencode": {"anomaly": {"attack": {"run": DIGITS, "method": "pgd", "eps": 0.3}}}},
             quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 20.0}}),
-        Run("manifold", "autoencode", {"autoencode": {"mode": "manifold"}}, quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 25.0}}),
+        Run("manifold", "autoencode manifold", {}, quick={"train": {"max_time": 3.0}}, full={"train": {"max_time": 25.0}},
+            picture="latent_map.png"),
     )),
 )
 
@@ -133,7 +134,7 @@ DETECTION = (
             quick={"data": {"num_samples": 300}}),
         Run("train", "detect train", {}, quick={"data": {"image_size": 64, "num_samples": 300}, "detect": {"max_objects": 3},
                                                 "train": {"max_time": 10.0, "epochs": 2}},
-            full={"train": {"max_time": 120.0}}),
+            full={"train": {"max_time": 120.0}}, picture="pr_curves.png"),
         Run("eval", "detect eval", {"run": Ref("detection", "train")}),
         Run("predict", "detect predict", {"run": Ref("detection", "train"), "inputs": Images("shapes", n=4, size=128, max_objects=6)},
             quick={"inputs": Images("shapes", n=2, size=64, max_objects=3)}),
@@ -144,24 +145,24 @@ QUICK_SAMPLES = {"samples": 100}
 GENERATIVE = (
     Step("vae", "A variational autoencoder on digits", {"4": "train", "4.1": "train", "4.1.1": "train", "4.1.2": "interpolate"}, (
         Run("train", "generate train", {"generate": {"kind": "vae", "evaluator": DIGITS}},
-            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}),
+            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}, picture="samples.png"),
         Run("interpolate", "generate interpolate", {"run": Ref("vae", "train")}),
     )),
     Step("gan", "A GAN on digits", {"4.2": "train"}, (
         Run("train", "generate train", {"generate": {"kind": "gan", "evaluator": DIGITS}},
-            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}),
+            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}, picture="samples.png"),
         Run("sample", "generate sample", {"run": Ref("gan", "train"), "n": 64}),
     )),
     Step("flow", "A normalizing flow (RealNVP) on digits", {"4.3": "train"}, (
         Run("train", "generate train", {"generate": {"kind": "flow", "evaluator": DIGITS}},
-            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}),
+            quick={"generate": QUICK_SAMPLES, "train": {"max_time": 4.0}}, full={"train": {"max_time": 60.0}}, picture="samples.png"),
         Run("interpolate", "generate interpolate", {"run": Ref("flow", "train")}),
     )),
     Step("diffusion", "A diffusion model on digits, sampled with DDIM", {"4.4": "train"}, (
         Run("train", "generate train", {"generate": {"kind": "diffusion", "evaluator": DIGITS}},
-            quick={"generate": {**QUICK_SAMPLES, "ddim_steps": 10}, "train": {"max_time": 5.0}}, full={"train": {"max_time": 90.0}}),
+            quick={"generate": {**QUICK_SAMPLES, "ddim_steps": 10}, "train": {"max_time": 5.0}}, full={"train": {"max_time": 90.0}}, picture="samples.png"),
         Run("sample", "generate sample", {"run": Ref("diffusion", "train"), "n": 64}),
-        Run("eval", "generate eval", {"run": Ref("diffusion", "train")}, quick={"samples": 100}, full={"samples": 1000}),
+        Run("eval", "generate eval", {"run": Ref("diffusion", "train")}, quick={"samples": 100}, full={"samples": 1000}, picture="samples.png"),
     )),
 )
 

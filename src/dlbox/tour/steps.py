@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlbox.tour.commands import deep_merge
 from dlbox.tour.inputs import Images, write_images
 
 MODES = ("quick", "full")
@@ -31,7 +32,8 @@ class Ref:
 @dataclass(frozen=True)
 class Run:
     """One command of a step, in ``OUT/NN-step/<name>/``. ``options`` apply in both modes; ``quick`` and ``full``
-    are laid over them (nested dicts merged) in that mode; ``modes`` lists the modes the run is part of."""
+    are laid over them (nested dicts merged) in that mode; ``modes`` lists the modes the run is part of;
+    ``picture`` is the image of the run that the index shows."""
 
     name: str
     command: str  # a key of dlbox.tour.commands.COMMANDS
@@ -39,6 +41,7 @@ class Run:
     quick: Mapping[str, Any] = field(default_factory=dict)
     full: Mapping[str, Any] = field(default_factory=dict)
     modes: tuple[str, ...] = MODES
+    picture: str | None = None  # the file (relative to the run directory) the index shows; None: its first figure
 
     def options_for(self, mode: str) -> dict[str, Any]:
         """The options of ``mode`` (a fresh nested dict)."""
@@ -70,16 +73,6 @@ class Step:
 def step_dirname(index: int, step: Step) -> str:
     """``07-transfer``: the step's folder under the tour's output, numbered in table order from 1."""
     return f"{index:02d}-{step.slug}"
-
-
-def deep_merge(base: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``new`` laid over it; nested mappings merge, anything else is replaced. Returns ``base``."""
-    for key, value in new.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            deep_merge(base[key], value)
-        else:
-            base[key] = deep_merge({}, value) if isinstance(value, Mapping) else value
-    return base
 
 
 def refs_in(value: Any) -> list[Ref]:

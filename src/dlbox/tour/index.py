@@ -1,0 +1,111 @@
+"""``OUT/index.html``: the notes' table of contents, each section with its step's status, headline figure and
+one picture, linking to every run's ``report.html`` (relative links: the folder can be moved or zipped).
+
+The page is ``templates/index.html.j2`` (extending the report pages' ``base.html.j2``, so it looks like them);
+run reports missing from a run directory (runs made before reports existed) are written first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dlbox.tour.sections import NOTES_TITLE, SECTIONS, depth
+from dlbox.tour.steps import Step
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from dlbox.tour.runner import StepResult
+
+INDEX = "index.html"
+REPORT = "report.html"
+CURVES = "curves.png"
+
+
+def write_index(out: Path, steps: Sequence[Step], dirs: Mapping[str, str], results: Mapping[str, StepResult], mode: str) -> Path:
+    """(Re)write ``out/index.html`` from the steps run so far; returns its path."""
+    from dlbox.engine.rundir import atomic_write_bytes
+
+    runs = {slug: {r.name: _run_entry(out, r.path, r.command, r.status, r.picture) for r in result.runs} for slug, result in results.items()}
+    by_section: dict[str, tuple[Step, str | None]] = {}
+    for step in steps:
+        for number, run in step.sections.items():
+            by_section.setdefault(number, (step, run))
+    known = {number for number, _ in SECTIONS}
+    entries = [_section(number, title, by_section.get(number), dirs, results, runs) for number, title in SECTIONS]
+    # steps whose sections are not in the notes' contents (never in the course's table) still show, at the end
+    entries += [_section(number, step.title, (step, run), dirs, results, runs)
+                for step in steps for number, run in step.sections.items() if number not in known]
+    counts = {s: sum(1 for r in results.values() if r.status == s) for s in ("complete", "failed")}
+    html = _environment().get_template("index.html.j2").render(
+        title=f"dlbox tour ({mode})", notes_title=NOTES_TITLE, mode=mode, entries=entries, counts=counts,
+        pending=[dirs[s.slug] for s in steps if s.slug not in results and s.runs_for(mode)],
+        generated=datetime.now().isoformat(timespec="seconds"),
+    )
+    path = out / INDEX
+    atomic_write_bytes(path, html.encode())
+    return path
+
+
+def _section(number: str, title: str, found: tuple[Step, str | None] | None, dirs: Mapping[str, str],
+             results: Mapping[str, StepResult], runs: Mapping[str, Mapping[str, dict[str, Any]]]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"number": number, "title": title, "depth": depth(number), "step": None}
+    if found is None:
+        return entry
+    step, run_name = found
+    result = results.get(step.slug)
+    entry["step"] = {"dir": dirs[step.slug], "title": step.title, "first": next(iter(step.sections)) == number,
+                     "home": next(iter(step.sections)),
+                     "status": result.status if result else "pending", "seconds": result.seconds if result else None,
+                     "skipped": bool(result and result.skipped), "error": result.error if result else None,
+                     "shown": None, "runs": []}
+    if result is not None:
+        shown = run_name or (result.runs[0].name if result.runs else None)
+        entry["step"]["shown"] = runs[step.slug].get(shown) if shown else None
+        entry["step"]["runs"] = list(runs[step.slug].values())
+    return entry
+
+
+def _run_entry(out: Path, rel: str, command: str, status: str, chosen: str | None = None) -> dict[str, Any]:
+    """A run as the index shows it: links relative to ``out``, its first headline figure and its picture."""
+    from dlbox.report import describe_run, is_run_dir, write_report
+
+    entry: dict[str, Any] = {"name": Path(rel).name, "path": rel, "command": command, "status": status,
+                             "report": None, "headline": None, "image": None}
+    run_dir = out / rel
+    if not is_run_dir(run_dir):
+        return entry
+    if not (run_dir / REPORT).is_file():
+        write_report(run_dir)
+    info = describe_run(run_dir)
+    entry["report"] = f"{rel}/{REPORT}"
+    entry["headline"] = info.headline[0] if info.headline else None
+    image = Path(chosen) if chosen and (run_dir / chosen).is_file() else picture(info.images)
+    entry["image"] = f"{rel}/{image.as_posix()}" if image else None
+    return entry
+
+
+def picture(images: Sequence[Path]) -> Path | None:
+    """The picture that stands for a run: its first top-level figure other than the training curves, else the curves,
+    else its first image in a subfolder."""
+    top = [p for p in images if len(p.parts) == 1]
+    for group in ([p for p in top if p.name != CURVES], top, list(images)):
+        if group:
+            return group[0]
+    return None
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    from dlbox.report.page import url
+
+    loader = jinja2.ChoiceLoader([jinja2.PackageLoader("dlbox.tour", "templates"), jinja2.PackageLoader("dlbox.report", "templates")])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["url"] = url
+    return env
