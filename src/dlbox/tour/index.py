@@ -62,12 +62,19 @@ def _section(number: str, title: str, found: tuple[Step, str | None] | None, dir
                      "home": next(iter(step.sections)),
                      "status": result.status if result else "pending", "seconds": result.seconds if result else None,
                      "skipped": bool(result and result.skipped), "error": result.error if result else None,
-                     "shown": None, "runs": []}
+                     "shown": None, "runs": [], "compact": False}
     if result is not None:
-        shown = run_name or (result.runs[0].name if result.runs else None)
+        shown = _shown(step, number, result)
         entry["step"]["shown"] = runs[step.slug].get(shown) if shown else None
         entry["step"]["runs"] = list(runs[step.slug].values())
+        # a later section shown by the same run as the step's first: one line pointing there
+        entry["step"]["compact"] = not entry["step"]["first"] and shown == _shown(step, entry["step"]["home"], result)
     return entry
+
+
+def _shown(step: Step, number: str, result: StepResult) -> str | None:
+    """The run that stands for section ``number`` of ``step``: the one the table names, else the step's first."""
+    return step.sections.get(number) or (result.runs[0].name if result.runs else None)
 
 
 def _run_entry(out: Path, rel: str, command: str, status: str, chosen: str | None = None) -> dict[str, Any]:
@@ -75,18 +82,33 @@ def _run_entry(out: Path, rel: str, command: str, status: str, chosen: str | Non
     from dlbox.report import describe_run, is_run_dir, write_report
 
     entry: dict[str, Any] = {"name": Path(rel).name, "path": rel, "command": command, "status": status,
-                             "report": None, "headline": None, "image": None}
+                             "report": None, "headline": None, "image": None, "problem": None}
     run_dir = out / rel
     if not is_run_dir(run_dir):
         return entry
-    if not (run_dir / REPORT).is_file():
-        write_report(run_dir)
-    info = describe_run(run_dir)
+    try:
+        if not (run_dir / REPORT).is_file():
+            write_report(run_dir)
+        info = describe_run(run_dir)
+    except Exception as exc:  # noqa: BLE001 - one unreadable run must not cost the tour its index
+        entry["problem"] = f"{type(exc).__name__}: {exc}"
+        return entry
     entry["report"] = f"{rel}/{REPORT}"
     entry["headline"] = info.headline[0] if info.headline else None
     image = Path(chosen) if chosen and (run_dir / chosen).is_file() else picture(info.images)
     entry["image"] = f"{rel}/{image.as_posix()}" if image else None
     return entry
+
+
+def headline_text(run_dir: Path) -> str | None:
+    """``"test accuracy 99.44%"``: the run's first headline figure (None when it has none)."""
+    from dlbox.report import headline, is_run_dir
+
+    try:
+        figures = headline(run_dir) if is_run_dir(run_dir) else []
+    except Exception:  # noqa: BLE001 - a progress line never fails the tour
+        return None
+    return f"{figures[0].label} {figures[0].text}" if figures else None
 
 
 def picture(images: Sequence[Path]) -> Path | None:

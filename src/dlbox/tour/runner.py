@@ -67,7 +67,7 @@ def run_tour(out: str | Path = "runs/tour", quick: bool = False, steps: Sequence
 
     ``steps`` and ``commands`` default to :data:`dlbox.tour.course.STEPS` and :data:`dlbox.tour.commands.COMMANDS`.
     """
-    from dlbox.tour.index import write_index
+    from dlbox.tour.index import headline_text, write_index
 
     if steps is None:
         from dlbox.tour.course import STEPS
@@ -82,13 +82,15 @@ def run_tour(out: str | Path = "runs/tour", quick: bool = False, steps: Sequence
     started, t0 = datetime.now().isoformat(timespec="seconds"), time.perf_counter()
     dirs = {step.slug: step_dirname(i, step) for i, step in enumerate(steps, 1)}
     results: dict[str, StepResult] = {}
+    _write_state(out, mode, started, 0.0, steps, dirs, results, finished=False)  # marks OUT as a tour's from the start
     planned = [s for s in steps if s.runs_for(mode)]
     for n, step in enumerate(planned, 1):
         result = _run_step(step, mode, out, dirs, results, commands, earlier.get(dirs[step.slug], {}))
         results[step.slug] = result
         _write_state(out, mode, started, time.perf_counter() - t0, steps, dirs, results, finished=False)
         write_index(out, steps, dirs, results, mode)
-        echo(_progress_line(n, len(planned), result))
+        shown = step.sections.get(next(iter(step.sections), ""), None) or (result.runs[0].name if result.runs else "")
+        echo(_progress_line(n, len(planned), result, headline_text(out / result.step / shown) if result.status == "complete" else None))
     total = time.perf_counter() - t0
     _write_state(out, mode, started, total, steps, dirs, results, finished=True)
     index = write_index(out, steps, dirs, results, mode)
@@ -178,9 +180,14 @@ def _discard_unfinished(run_dir: Path) -> None:
 
 
 def _earlier_tour(out: Path, mode: str) -> dict[str, dict[str, Any]]:
-    """The steps of a previous tour into ``out`` by folder name; a tour of the other mode there is an error."""
+    """The steps of a previous tour into ``out`` by folder name; a tour of the other mode there, or a folder with
+    files but no tour.json, is an error."""
     state = out / TOUR_JSON
     if not state.is_file():
+        if out.is_dir() and any(out.iterdir()):  # the tour removes unfinished runs in OUT: never in someone else's folder
+            raise ValueError(f"--out {out} holds files but no {TOUR_JSON}: give an empty directory or an earlier tour's")
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} is a file; give a directory")
         return {}
     try:
         data = json.loads(state.read_text())
@@ -210,9 +217,11 @@ def _write_state(out: Path, mode: str, started: str, seconds: float, steps: Sequ
     write_json(out / TOUR_JSON, state)
 
 
-def _progress_line(n: int, total: int, result: StepResult) -> str:
+def _progress_line(n: int, total: int, result: StepResult, figure: str | None = None) -> str:
     status = "complete (kept from an earlier tour)" if result.skipped else result.status
     line = f"[{n:>2}/{total}] {result.step:<22} {result.seconds:7.1f} s  {status}"
+    if figure:
+        line += f": {figure}"
     if result.error:
         line += f": {result.error}"
     return line
