@@ -19,7 +19,7 @@ from dlbox.tour.steps import Step
 if TYPE_CHECKING:
     import jinja2
 
-    from dlbox.tour.runner import StepResult
+    from dlbox.tour.results import StepResult
 
 INDEX = "index.html"
 REPORT = "report.html"

@@ -18,12 +18,12 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from dlbox.tour.commands import COMMANDS, Command, execute
+from dlbox.tour.results import RunResult, StepResult
 from dlbox.tour.steps import Ref, Run, Step, check_table, refs_in, resolve, step_dirname
 
 TOUR_JSON = "tour.json"
@@ -33,32 +33,6 @@ INPUTS = "inputs"
 
 class PrerequisiteError(RuntimeError):
     """A run needs a run of an earlier step that did not complete."""
-
-
-@dataclass
-class RunResult:
-    name: str
-    command: str
-    path: str  # relative to the tour's output directory
-    status: str  # complete | failed | unfinished (not attempted)
-    seconds: float | None = None
-    reused: bool = False  # complete before this tour started
-    picture: str | None = None  # the run's image the index shows (Run.picture)
-
-
-@dataclass
-class StepResult:
-    step: str  # NN-slug
-    slug: str
-    title: str
-    sections: dict[str, str | None]
-    status: str  # complete | failed
-    seconds: float
-    runs: list[RunResult] = field(default_factory=list)
-    skipped: bool = False  # every run was complete already
-    error: str | None = None
-    error_type: str | None = None
-    traceback: str | None = None
 
 
 def run_tour(out: str | Path = "runs/tour", quick: bool = False, steps: Sequence[Step] | None = None,
