@@ -90,7 +90,7 @@ def main() -> None:
           f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after, {os.cpu_count()} CPUs\n")
     print("| step | status | seconds | headline figures |\n|---|---|---:|---|")
     for r in rows:
-        text = "; ".join(r["figures"]) or (r["error"] or "")
+        text = ("; ".join(r["figures"]) or (r["error"] or "")).replace("|", "\\|")  # a bare pipe ends a table cell
         print(f"| {r['step']} | {r['status']} | {r['seconds']:.1f} | {text} |")
     print(f"\nindex: {out / 'index.html'}")
 

@@ -68,14 +68,29 @@ def test_a_failing_step_is_recorded_and_the_tour_goes_on(tmp_path, calls):
     assert [s["status"] for s in state["steps"]] == ["complete", "failed", "failed", "complete"]
     broken = _step(state, "broken")
     assert "gate" in broken["error"] and "bogus" in broken["error"] and broken["error_type"] == "ValueError"
-    assert [r["status"] for r in broken["runs"]] == ["failed", "unfinished"]  # the step stops at its first failure
+    assert [r["status"] for r in broken["runs"]] == ["failed", "complete"]  # a run that does not need the failed one runs
+    assert "bogus" in broken["runs"][0]["error"] and broken["runs"][1]["error"] is None
     dependent = _step(state, "dependent")
     assert "needs run 02-broken/bad" in dependent["error"] and "failed" in dependent["error"]
     assert not (tmp_path / "tour" / "03-dependent" / "uses").exists()  # it never ran
     assert (tmp_path / "tour" / "04-xor" / "learn" / "metrics.json").is_file()
-    assert [c[0] for c in calls] == ["01-nand/learn", "02-broken/bad", "04-xor/learn"]
+    assert [c[0] for c in calls] == ["01-nand/learn", "02-broken/bad", "02-broken/after", "04-xor/learn"]
     assert any("02-broken" in line and "failed" in line and "bogus" in line for line in state["lines"])
     assert "2 of 4 steps complete" in state["lines"][-2] and state["finished"] and state["mode"] == "quick"
+
+
+def test_a_run_needing_a_failed_run_of_its_own_step_names_it(tmp_path, calls):
+    steps = (Step("s", "S", {"1.1": None}, (
+        Run("bad", "fundamentals perceptron", {"gate": "nope"}),
+        Run("uses", "fundamentals perceptron", {"gate": "and", "_needs": Ref("s", "bad")}),
+        Run("free", "fundamentals perceptron", {"gate": "or"}),
+    )),)
+    state = _tour(tmp_path, steps=steps)
+    runs = state["steps"][0]["runs"]
+    assert [r["status"] for r in runs] == ["failed", "failed", "complete"]
+    assert "needs run 01-s/bad (`dlbox fundamentals perceptron`), which did not complete" in runs[1]["error"]
+    assert state["steps"][0]["error"].startswith("bad (fundamentals perceptron)")
+    assert [c[0] for c in calls] == ["01-s/bad", "01-s/free"]
 
 
 def test_quick_and_full_options_and_runs(tmp_path, calls):
@@ -96,7 +111,7 @@ def test_a_rerun_keeps_complete_steps_and_redoes_what_is_unfinished(tmp_path, ca
     calls.clear()
 
     state = _tour(tmp_path, steps=_steps(bad_gate="and"))  # the broken step is fixed meanwhile
-    assert [c[0] for c in calls] == ["02-broken/bad", "02-broken/after", "03-dependent/uses", "04-xor/learn"]
+    assert [c[0] for c in calls] == ["02-broken/bad", "03-dependent/uses", "04-xor/learn"]
     assert (tour / "01-nand" / "learn" / "metrics.json").stat().st_mtime_ns == kept
     assert _step(state, "nand")["skipped"] and _step(state, "nand")["runs"][0]["reused"]
     assert "kept from an earlier tour" in state["lines"][0]
@@ -117,7 +132,7 @@ def test_a_failed_run_is_redone_on_a_rerun(tmp_path, calls):
     (bad / "failed.json").write_text(json.dumps({"error": "earlier", "type": "ValueError"}))
     calls.clear()
     state = _tour(tmp_path, steps=_steps(bad_gate="and"))
-    assert [c[0] for c in calls] == ["02-broken/bad", "02-broken/after", "03-dependent/uses"]
+    assert [c[0] for c in calls] == ["02-broken/bad", "03-dependent/uses"]
     assert _step(state, "broken")["status"] == "complete" and not (bad / "failed.json").exists()
 
 

@@ -30,7 +30,7 @@ def write_index(out: Path, steps: Sequence[Step], dirs: Mapping[str, str], resul
     """(Re)write ``out/index.html`` from the steps run so far; returns its path."""
     from dlbox.engine.rundir import atomic_write_bytes
 
-    runs = {slug: {r.name: _run_entry(out, r.path, r.command, r.status, r.picture) for r in result.runs} for slug, result in results.items()}
+    runs = {slug: {r.name: _run_entry(out, r.path, r.command, r.status, r.picture, r.error) for r in result.runs} for slug, result in results.items()}
     by_section: dict[str, tuple[Step, str | None]] = {}
     for step in steps:
         for number, run in step.sections.items():
@@ -77,12 +77,12 @@ def _shown(step: Step, number: str, result: StepResult) -> str | None:
     return step.sections.get(number) or (result.runs[0].name if result.runs else None)
 
 
-def _run_entry(out: Path, rel: str, command: str, status: str, chosen: str | None = None) -> dict[str, Any]:
+def _run_entry(out: Path, rel: str, command: str, status: str, chosen: str | None = None, error: str | None = None) -> dict[str, Any]:
     """A run as the index shows it: links relative to ``out``, its first headline figure and its picture."""
     from dlbox.report import describe_run, is_run_dir, write_report
 
     entry: dict[str, Any] = {"name": Path(rel).name, "path": rel, "command": command, "status": status,
-                             "report": None, "headline": None, "image": None, "problem": None}
+                             "report": None, "headline": None, "image": None, "problem": None, "error": error}
     run_dir = out / rel
     if not is_run_dir(run_dir):
         return entry

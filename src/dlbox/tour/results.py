@@ -16,6 +16,7 @@ class RunResult:
     seconds: float | None = None
     reused: bool = False  # complete before this tour started
     picture: str | None = None  # the run's image the index shows (Run.picture)
+    error: str | None = None  # why it failed
 
 
 @dataclass

@@ -7,8 +7,8 @@ step, so a killed tour leaves a readable index of what it finished.
 
 Rerun with the same ``OUT``: a complete run (``metrics.json``) is kept, a run left unfinished or failed by an
 earlier tour is removed and redone, so a step whose runs are all complete is skipped. A run that raises fails
-its step (the error is recorded, the step's later runs are not attempted) and the tour goes on; a run that needs
-a run of a failed step fails at once, naming that prerequisite.
+its step (the error is recorded) and the tour goes on; a run that needs a run that did not complete (of its own
+step or an earlier one) fails at once, naming that prerequisite.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def run_tour(out: str | Path = "runs/tour", quick: bool = False, steps: Sequence
 
 def _run_step(step: Step, mode: str, out: Path, dirs: dict[str, str], done: dict[str, StepResult],
               commands: Mapping[str, Command], before: dict[str, Any]) -> StepResult:
-    """Run (or keep) each run of ``step`` in order; the first failure ends the step."""
+    """Run (or keep) each run of ``step`` in order. A failed run fails the step (its error is the step's first), and the
+    runs after it still run: those that need it fail at once, naming it."""
     step_dir = out / dirs[step.slug]
     result = StepResult(dirs[step.slug], step.slug, step.title, dict(step.sections), "complete", 0.0)
     runs = step.runs_for(mode)
@@ -101,12 +102,11 @@ def _run_step(step: Step, mode: str, out: Path, dirs: dict[str, str], done: dict
                 raise RuntimeError(f"`dlbox {run.command}` returned but {run_dir} holds no metrics.json")
             row.status = "complete"
         except Exception as exc:  # noqa: BLE001 - any failure of a step is recorded and the tour goes on
-            row.status = "failed"
-            result.status, result.error, result.error_type = "failed", f"{run.name} ({run.command}): {exc}", type(exc).__name__
-            result.traceback = traceback.format_exc(limit=20)
+            row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"
+            if result.status != "failed":  # the step fails with its first failure; its other runs still run
+                result.status, result.error, result.error_type = "failed", f"{run.name} ({run.command}): {exc}", type(exc).__name__
+                result.traceback = traceback.format_exc(limit=20)
         row.seconds = round(time.perf_counter() - t1, 2)
-        if result.status == "failed":
-            break
     result.skipped = all(r.reused for r in result.runs)
     elapsed = time.perf_counter() - t0
     result.seconds = round(before.get("seconds", elapsed) if result.skipped else elapsed, 2)
