@@ -7,6 +7,7 @@ import os
 import typer
 
 from dlbox.cli import attack, autoencode, classify, data, detect, dream, fundamentals, generate, layers, segment, style, visualize
+from dlbox.cli.report import report_command, runs_command
 from dlbox.cli.summary import summary_command
 from dlbox.cli.tour import tour_command
 
@@ -28,6 +29,8 @@ app.add_typer(detect.app, name="detect")
 app.add_typer(data.app, name="data")
 app.add_typer(generate.app, name="generate")
 app.command("summary")(summary_command)
+app.command("report")(report_command)
+app.command("runs")(runs_command)
 app.command("tour")(tour_command)
 
 

@@ -139,7 +139,8 @@ CATALOG: dict[str, TaskSpec] = {
     "fundamentals": TaskSpec("Fundamentals study", _FUNDAMENTALS, None),
     "summary": TaskSpec("Model summary: parameters and MACs", (
         M("total_params", "parameters", "int"), M("trainable_params", "trainable parameters", "int"),
-        M("total_macs", "MACs per sample", "int"), M("total_flops", "FLOPs per sample", "int")), PARAMETERS),
+        M("total_macs", "MACs per sample", "int"), M("total_flops", "FLOPs per sample", "int"),
+        M("separable_macs_ratio", "depthwise-separable / standard MACs", "f3")), PARAMETERS),
 }
 
 KNOWN_TASKS = frozenset(CATALOG)

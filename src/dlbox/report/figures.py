@@ -30,16 +30,31 @@ def is_scalar(value: Any) -> bool:
 
 
 def lookup(metrics: Any, key: str) -> Any:
-    """The value at dotted path ``key`` (ints index lists; ``-1`` is the last entry); KeyError when absent."""
-    node = metrics
-    for part in key.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and _is_int(part) and -len(node) <= int(part) < len(node):
-            node = node[int(part)]
+    """The value at dotted path ``key`` (ints index lists; ``-1`` is the last entry); KeyError when absent.
+
+    A dict key may itself hold dots (``momentum (alpha=0.9)``): the longest key that matches is taken.
+    """
+    return _resolve(metrics, key)[0]
+
+
+def _resolve(metrics: Any, key: str) -> tuple[Any, str]:
+    """``(value, key with list indices made non-negative)`` at dotted path ``key``."""
+    parts, node, i, canonical = key.split("."), metrics, 0, []
+    while i < len(parts):
+        if isinstance(node, dict):
+            j = next((j for j in range(len(parts), i, -1) if ".".join(parts[i:j]) in node), None)
+            if j is None:
+                raise KeyError(key)
+            name = ".".join(parts[i:j])
+            node, i = node[name], j
+            canonical.append(name)
+        elif isinstance(node, list) and _is_int(parts[i]) and -len(node) <= int(parts[i]) < len(node):
+            index = int(parts[i]) % len(node)
+            node, i = node[index], i + 1
+            canonical.append(str(index))
         else:
             raise KeyError(key)
-    return node
+    return node, ".".join(canonical)
 
 
 def expand(metrics: dict[str, Any], metric: Metric) -> list[Figure]:
@@ -54,12 +69,12 @@ def expand(metrics: dict[str, Any], metric: Metric) -> list[Figure]:
             return []
         return [_figure(f"{prefix}.{k}", f"{metric.label} ({k})", v, metric.fmt) for k, v in node.items() if is_scalar(v)]
     try:
-        value = lookup(metrics, metric.key)
+        value, key = _resolve(metrics, metric.key)
     except KeyError:
         return []
     if not is_scalar(value):
         return []
-    return [_figure(_canonical(metrics, metric.key), metric.label, value, metric.fmt)]
+    return [_figure(key, metric.label, value, metric.fmt)]
 
 
 def headline_of(task: str | None, metrics: dict[str, Any]) -> list[Figure]:
@@ -137,19 +152,6 @@ def format_value(value: Scalar, fmt: str) -> str:
 
 def _figure(key: str, label: str, value: Scalar, fmt: str) -> Figure:
     return Figure(key=key, label=label, value=value, text=format_value(value, fmt))
-
-
-def _canonical(metrics: Any, key: str) -> str:
-    """``key`` with negative list indices made positive (``max_error.-1`` -> ``max_error.5``)."""
-    parts, node = [], metrics
-    for part in key.split("."):
-        if isinstance(node, list):
-            part = str(int(part) % len(node))
-            node = node[int(part)]
-        else:
-            node = node[part]
-        parts.append(part)
-    return ".".join(parts)
 
 
 def _is_int(text: str) -> bool:

@@ -6,6 +6,7 @@ request; every link is relative (percent-encoded), so a moved or zipped run dire
 
 from __future__ import annotations
 
+import csv
 import os
 import shlex
 from datetime import datetime
@@ -17,7 +18,7 @@ from urllib.parse import quote
 import jinja2
 
 from dlbox.report.catalog import spec
-from dlbox.report.figures import other_metrics, summarise
+from dlbox.report.figures import format_value, other_metrics, summarise
 from dlbox.report.runs import (
     CONFIG,
     FAILED_JSON,
@@ -78,6 +79,7 @@ def report_context(run_dir: Path) -> dict[str, Any]:
         "curves": CURVES if (run_dir / CURVES).is_file() else None,
         "galleries": _galleries(run_dir, images),
         "other": other_metrics(metrics, info.headline),
+        "last_logged": last_logged(run_dir) if info.status != "complete" else [],
         "timing": _timing(run_dir, info, metrics, run_json),
         "command": _command(run_json),
         "config": _read_text(run_dir / CONFIG),
@@ -122,6 +124,26 @@ def comparison_context(runs: list[RunInfo], page_dir: Path) -> dict[str, Any]:
     }
 
 
+def last_logged(run_dir: Path) -> list[tuple[str, str]]:
+    """``(column, text)``: the last value each column of metrics.csv holds (what an unfinished run got to)."""
+    try:
+        with (run_dir / "metrics.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, csv.Error):
+        return []
+    last: dict[str, str] = {}
+    for row in rows:
+        last.update({k: v for k, v in row.items() if k and v not in (None, "")})
+    return [(k, _number_text(v)) for k, v in last.items()]
+
+
+def _number_text(text: str) -> str:
+    try:
+        return format_value(float(text), "g")
+    except ValueError:
+        return text
+
+
 def _galleries(run_dir: Path, images: list[Path]) -> list[dict[str, Any]]:
     """Images grouped by folder: the run's own first, then each subfolder (with how many it holds in all)."""
     groups: dict[str, list[Path]] = {}
@@ -142,13 +164,15 @@ def _timing(run_dir: Path, info: RunInfo, metrics: dict[str, Any], run_json: dic
     rows = [("started", info.started + ("" if run_json.get("started") else " (file time)") if info.started else "unknown")]
     for key in ("finished", "seconds", "host", "platform", "python", "torch", "dlbox", "pid"):
         if run_json.get(key) is not None:
-            rows.append((key, summarise(run_json[key])))
+            value = run_json[key]
+            rows.append((key, format_value(value, "s") if key == "seconds" and isinstance(value, (int, float)) else summarise(value)))
     for key in ("train_time_s", "seconds", "stopped_by", "epochs", "steps", "world_size", "images_per_s"):
         if key in metrics and key not in run_json:
             rows.append((key, summarise(metrics[key])))
     data = read_json(run_dir / "data.json")
     if isinstance(data, dict) and data.get("dataset"):
-        rows.append(("dataset", f"{data['dataset']} {summarise(data.get('sizes') or '')}".strip()))
+        sizes = data.get("sizes") if isinstance(data.get("sizes"), dict) else {}
+        rows.append(("dataset", ", ".join([str(data["dataset"]), *(f"{k} {summarise(v)}" for k, v in sizes.items())])))
     if not run_json:
         rows.append(("recorded", "no run.json: this run was made before dlbox recorded timing and machine"))
     return rows
