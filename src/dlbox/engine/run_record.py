@@ -107,7 +107,8 @@ def record_failure(run_dir: Path, exc: BaseException) -> None:
 
 def command_line() -> list[str]:
     """``sys.argv`` with the program shortened to ``dlbox`` when this is the ``dlbox`` command (or ``python -m
-    dlbox.cli.main``); otherwise ``["python-api", "dlbox.MODULE.FUNCTION"]``: the outermost dlbox function called."""
+    dlbox.cli.main``); otherwise ``["python-api", "dlbox.MODULE.FUNCTION"]``: the outermost dlbox function called
+    (or the function that used this module directly)."""
     argv = list(sys.argv)
     program = Path(argv[0]).as_posix() if argv else ""
     if Path(program).name == "dlbox" or program.endswith(("dlbox/cli/main.py", "dlbox/__main__.py")):
@@ -121,13 +122,16 @@ def now() -> str:
 
 
 def _outermost_dlbox_call() -> str:
-    frame, found = sys._getframe(1), "unknown"
+    """``module.function`` of the outermost dlbox function on the stack, else of whoever called this module."""
+    frame, caller, found = sys._getframe(1), None, None
     while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module.startswith("dlbox.") and module != __name__ and not frame.f_code.co_name.startswith("<"):
-            found = f"{module}.{frame.f_code.co_name}"
+        module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_name
+        if module not in (__name__, "contextlib") and not name.startswith("<"):
+            caller = caller or f"{module}.{name}"
+            if module.startswith("dlbox."):
+                found = f"{module}.{name}"
         frame = frame.f_back
-    return found
+    return found or caller or "unknown"
 
 
 def _version(package: str) -> str | None:
