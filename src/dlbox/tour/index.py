@@ -1,8 +1,10 @@
 """``OUT/index.html``: the notes' table of contents, each section with its step's status, headline figure and
 one picture, linking to every run's ``report.html`` (relative links: the folder can be moved or zipped).
 
-The page is ``templates/index.html.j2`` (extending the report pages' ``base.html.j2``, so it looks like them);
-run reports missing from a run directory (runs made before reports existed) are written first.
+The page is ``templates/tour_index.html.j2`` of this package, extending the report pages' ``base.html.j2`` (so it
+looks like them and works offline); unlike the report package's generic ``index.html.j2`` it lists every run of a
+step with its status and error, and points later sections shown by the same run back to the first. Run reports
+missing from a run directory (runs made before reports existed) are written first.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def write_index(out: Path, steps: Sequence[Step], dirs: Mapping[str, str], resul
     entries += [_section(number, step.title, (step, run), dirs, results, runs)
                 for step in steps for number, run in step.sections.items() if number not in known]
     counts = {s: sum(1 for r in results.values() if r.status == s) for s in ("complete", "failed")}
-    html = _environment().get_template("index.html.j2").render(
+    html = _environment().get_template("tour_index.html.j2").render(
         title=f"dlbox tour ({mode})", notes_title=NOTES_TITLE, mode=mode, entries=entries, counts=counts,
         pending=[dirs[s.slug] for s in steps if s.slug not in results and s.runs_for(mode)],
         generated=datetime.now().isoformat(timespec="seconds"),
