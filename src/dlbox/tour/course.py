@@ -119,7 +119,7 @@ SEGMENTATION = (
     Step("segmentation", "Segmenting shapes: U-Net, and an FCN-8s from the shapes classifier",
          {"3.11": "unet", "3.11.1": "heatmap", "3.11.2": "unet"}, (
         Run("unet", "segment train", {"model": {"name": "unet"}},
-            quick={"data": {"num_samples": 600, "image_size": 32}, "model": {"kwargs": {"depth": 2, "width": 8}}, "train": {"epochs": 3}},
+            quick={"data": {"num_samples": 600, "image_size": 32}, "model": {"kwargs": {"depth": 2, "width": 8}}, "train": {"epochs": 6}},
             full={"train": {"max_time": 90.0}}),
         Run("eval", "segment eval", {"run": Ref("segmentation", "unet"), "worst": 4}),
         Run("predict", "segment predict", {"run": Ref("segmentation", "unet"), "images": Images("shapes", n=4, size=48, max_objects=4)}),
