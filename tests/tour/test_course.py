@@ -114,3 +114,18 @@ def test_images_and_refs_resolve_to_paths(tmp_path, monkeypatch):
     assert out["images"] == [str(tmp_path / "inputs" / "digits-2" / f"00{i}.png") for i in range(2)]
     assert isinstance(out["one"], str) and out["one"].endswith("000.png")
     assert out["keep"] == [1, (2, str(tmp_path / "c" / "d"))]
+
+
+def test_images_are_written_once_with_the_right_shapes(tmp_path):
+    from PIL import Image
+
+    from dlbox.tour.inputs import write_images
+
+    digits = write_images(Images("digits", n=3), tmp_path)
+    assert [Image.open(p).size for p in digits] == [(8, 8)] * 3 and Image.open(digits[0]).mode == "L"
+    canvas = write_images(Images("shapes", n=1, size=16, grid=3), tmp_path)
+    assert Image.open(canvas[0]).size == (48, 48) and Image.open(canvas[0]).mode == "RGB"
+    before = canvas[0].stat().st_mtime_ns
+    assert write_images(Images("shapes", n=1, size=16, grid=3), tmp_path) == canvas and canvas[0].stat().st_mtime_ns == before
+    with pytest.raises(ValueError, match="digits or shapes"):
+        write_images(Images("faces"), tmp_path)

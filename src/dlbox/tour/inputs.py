@@ -71,10 +71,4 @@ def _pixels(spec: Images) -> np.ndarray:
         images = images.reshape(spec.n, g, g, 3, s, s).permute(0, 3, 1, 4, 2, 5).reshape(spec.n, 3, g * s, g * s)
     else:
         raise ValueError(f"tour input dataset {spec.dataset!r} is not valid; use digits or shapes")
-    return (images.permute(0, 2, 3, 1).clamp(0, 1) * 255).round().to(dtype=_uint8()).numpy()
-
-
-def _uint8():  # noqa: ANN202 - torch.uint8 without importing torch at module import
-    import torch
-
-    return torch.uint8
+    return (images.permute(0, 2, 3, 1).clamp(0, 1) * 255).round().byte().numpy()  # (n, H, W, C)
