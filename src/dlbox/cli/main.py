@@ -9,6 +9,7 @@ import typer
 from dlbox.cli import attack, autoencode, classify, data, detect, dream, fundamentals, generate, layers, segment, style, visualize
 from dlbox.cli.report import report_command, runs_command
 from dlbox.cli.summary import summary_command
+from dlbox.cli.tour import tour_command
 
 app = typer.Typer(
     help="dlbox: every technique of a deep-learning course, as one toolkit. `dlbox TASK MODE --help` for details.",
@@ -30,6 +31,7 @@ app.add_typer(generate.app, name="generate")
 app.command("summary")(summary_command)
 app.command("report")(report_command)
 app.command("runs")(runs_command)
+app.command("tour")(tour_command)
 
 
 def _version(value: bool) -> None:
