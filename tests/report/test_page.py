@@ -6,7 +6,7 @@ import importlib.resources
 import json
 import shutil
 
-from dlbox.report import describe_run, render, write_comparison, write_report
+from dlbox.report import describe_run, write_comparison, write_report
 from dlbox.report.page import url
 
 
@@ -67,24 +67,10 @@ def test_comparison_puts_both_runs_side_by_side(runs_root, tmp_path, read_page):
     assert "model.name" in page.text and "resnet18" in page.text  # the config difference
 
 
-def test_render_the_index_template_for_the_tour(runs_root, tmp_path, read_page):
-    write_report(runs_root / "classify" / "good")
-    info = describe_run(runs_root / "classify" / "good")
-    html = render("index.html.j2", title="Tour <1>", sections=[
-        {"number": "3.1", "title": "Convolutions", "status": "complete", "report": "runs/classify/good/report.html",
-         "figure": info.headline[0], "image": "runs/classify/good/sample:coffee mask.png"},
-        {"number": "4", "title": "Generative models", "level": 1},
-        {"number": "4.4", "title": "Diffusion models", "level": 2, "status": "failed", "error": "ValueError: <no>"}])
-    index = tmp_path / "index.html"
-    index.write_text(html)
-    page = read_page(index)
-    assert page.figures == {"test_acc": 0.9731} and "Tour <1>" in page.text and "ValueError: <no>" in page.text
-
-
 def test_templates_are_package_data():
     folder = importlib.resources.files("dlbox.report") / "templates"
     names = {p.name for p in folder.iterdir()}
-    assert {"base.html.j2", "run.html.j2", "compare.html.j2", "index.html.j2"} <= names
+    assert {"base.html.j2", "run.html.j2", "compare.html.j2"} <= names
 
 
 def test_url_encodes_what_would_read_as_a_scheme_or_query():

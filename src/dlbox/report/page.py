@@ -47,7 +47,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render(template_name: str, **context: Any) -> str:
-    """``templates/<template_name>`` rendered with ``context`` (autoescaped; e.g. ``index.html.j2`` for the tour)."""
+    """``templates/<template_name>`` rendered with ``context`` (autoescaped)."""
     return _environment().get_template(template_name).render(**context)
 
 

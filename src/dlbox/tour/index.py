@@ -2,8 +2,8 @@
 one picture, linking to every run's ``report.html`` (relative links: the folder can be moved or zipped).
 
 The page is ``templates/tour_index.html.j2`` of this package, extending the report pages' ``base.html.j2`` (so it
-looks like them and works offline); unlike the report package's generic ``index.html.j2`` it lists every run of a
-step with its status and error, and points later sections shown by the same run back to the first. Run reports
+looks like them and works offline); it lists every run of a step with its status and error, and points later
+sections shown by the same run back to the first. Run reports
 missing from a run directory (runs made before reports existed) are written first.
 """
 
