@@ -120,6 +120,21 @@ def test_nothing_imports_the_cli():
     assert _violations(rule) == []
 
 
+def test_reports_need_no_torch_and_only_the_tour_and_cli_sit_above_everything():
+    """report/ reads run directories with the standard library, Jinja2 and PyYAML (and engine.rundir); only the CLI
+    imports the tour."""
+    def rule(module, target):
+        top = target.split(".")[0]
+        if _layer(module) == "report" and not (top in sys.stdlib_module_names or top in ("jinja2", "yaml")
+                                                or target.startswith((f"{PACKAGE}.report", f"{PACKAGE}.engine.rundir"))):
+            return "report/ uses the standard library, jinja2, yaml and engine.rundir only"
+        if _layer(target) == "tour" and _ours(target) and _layer(module) not in ("tour", "cli"):
+            return "the tour runs the commands; nothing but the CLI builds on it"
+        return None
+
+    assert _violations(rule) == []
+
+
 def test_no_import_cycles():
     graph = defaultdict(set)
     for module, imports in IMPORTS.items():
