@@ -9,6 +9,18 @@ import numpy as np
 import pytest
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets one thread (torch here, OpenMP in the processes tests start), so the
+    workers share the cores instead of oversubscribing them."""
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
 @pytest.fixture
 def image_tree(tmp_path: Path) -> Callable[..., Path]:
     """Factory writing a small ImageFolder tree: ``ROOT/CLASS/NNN.EXT`` with random pixels.
