@@ -42,6 +42,8 @@ def test_training_from_exported_yolo_files_equals_training_from_the_generator(tm
 @pytest.mark.parametrize("field, value, message", [
     ("loss", "mse", "--loss (detect.loss) 'mse' is not valid"),
     ("multiscale", "fancy", "fpn, hierarchy, single, pyramid"),
+    ("assign", "all", "--assign (detect.assign) 'all' is not valid; choose from best, multi"),
+    ("assign_threshold", -0.1, "--assign-threshold (detect.assign_threshold) must lie in [0, 1]"),
     ("conf_threshold", 1.5, "must lie in [0, 1]"),
     ("min_objects", 4, "1 <= --min-objects <= --max-objects"),
 ])

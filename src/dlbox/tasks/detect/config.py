@@ -8,6 +8,7 @@ from dlbox.config import DataConfig, FabricConfig, ModelConfig, OptimConfig, Tra
 
 LOSSES = ("bce", "paper")  # detection.loss: yolo_bce_loss | yolo_paper_loss (notes 3.12.1)
 MULTISCALE = ("fpn", "hierarchy", "single", "pyramid")  # notes 3.12.2 (models.yolov3.MULTISCALE)
+ASSIGNMENTS = ("best", "multi")  # detection.assign: assign_targets | assign_targets_multi
 
 
 @dataclass
@@ -23,6 +24,10 @@ class DetectOptions:
     max_detections: int = 100  # per image, after NMS
     multi_label: bool = False  # a box may be reported for every class scoring above the threshold (else its best only)
     ignore_threshold: float = 0.5  # predictions overlapping a ground truth this much get no objectness penalty
+    # best: the notes' rule, one positive per box (its best anchor over all scales, at its centre cell) |
+    # multi: also every anchor of any scale with shape IoU >= assign_threshold, at the centre cell of that scale
+    assign: str = "best"
+    assign_threshold: float = 0.3  # detect.assign=multi only
     on_bad_label: str = "fail"  # skip | fail: a bad annotation in a dataset file
     min_objects: int = 1  # generated shapes scenes: objects per scene
     max_objects: int = 6
