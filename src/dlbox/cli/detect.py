@@ -30,7 +30,7 @@ def train(
     common: dict,
     loss: Optional[str] = typer.Option(None, help="bce (1 - CIoU + BCE) | paper (the notes' squared errors) (default: bce)"),
     multiscale: Optional[str] = typer.Option(None, help="fpn | hierarchy | single | pyramid (notes 3.12.2) (default: fpn)"),
-    assign: Optional[str] = typer.Option(None, help="best (the notes: one positive per box) | multi (also every anchor of shape IoU >= --assign-threshold) (default: best)"),
+    assign: Optional[str] = typer.Option(None, help=f"multi (every anchor of shape IoU >= --assign-threshold is responsible) | best (the notes: one anchor per box) (default: {DEFAULTS.detect.assign})"),
     assign_threshold: Optional[float] = typer.Option(None, help=f"shape IoU that makes an extra anchor responsible, --assign multi (default: {DEFAULTS.detect.assign_threshold})"),
     anchors: Optional[str] = typer.Option(None, help="anchors.json from `dlbox detect anchors`, or a YAML list of w,h pixel pairs (default: k-means on the training boxes)"),
     conf_threshold: Optional[float] = typer.Option(None, help="score kept in predictions and the confusion matrix (default: 0.25)"),

@@ -13,7 +13,9 @@ is at least ``assign_threshold`` is also responsible, in the cell holding the
 box centre at that anchor's scale (the decoding ``b_x = c_x + sigma(t_x)`` of
 notes 3.12.1 still reaches the box from there; neighbouring cells stay
 negatives). A best-anchor claim always beats an extra claim on the same cell
-and anchor; ``num_dropped`` still counts lost best-anchor claims only.
+and anchor; ``num_dropped`` still counts lost best-anchor claims only. With
+more responsible predictions per box the box regression sees more positives
+per step; ``dlbox detect train`` uses this rule by default (threshold 0.5).
 
 The paper's ignore rule: a prediction that is not responsible but whose box
 overlaps a ground truth by more than ``ignore_threshold`` gets no objectness
@@ -177,7 +179,7 @@ def assign_targets_multi(
     grid_sizes: Sequence[Sequence[int]],
     ignore_threshold: float = 0.5,
     candidates: Sequence[Tensor] | None = None,
-    assign_threshold: float = 0.3,
+    assign_threshold: float = 0.5,
 ) -> list[ScaleTargets]:
     """Like :func:`assign_targets`, plus every anchor with shape IoU >= ``assign_threshold`` at its centre cell.
 

@@ -24,6 +24,7 @@ def test_a_tiny_run_writes_model_metrics_and_figures(tmp_path, tiny_cfg):
     meta = json.loads((run / "model.json").read_text())
     assert meta["task"] == "detect" and meta["class_names"] == ["circle", "square", "triangle"]
     assert meta["strides"] == [32, 16, 8] and len(meta["anchors"]) == 3 and meta["thresholds"]["iou"] == 0.45
+    assert meta["assign"] == "multi"  # the default target assignment (the notes' rule is assign=best)
     header = (run / "metrics.csv").read_text().splitlines()[0]
     for part in ("train_box", "train_obj", "train_noobj", "train_cls", "val_map50"):
         assert part in header, part

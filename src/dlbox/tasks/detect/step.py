@@ -1,5 +1,9 @@
 """The detection step (notes 3.12.1): forward, target assignment, the chosen YOLOv3 loss, one optimizer step.
 
+Target assignment follows ``detect.assign``: ``multi`` (the default: every anchor whose shape IoU with a box
+reaches ``detect.assign_threshold`` is responsible for it, at the box centre's cell) or ``best`` (the notes'
+rule, one anchor per box, available as ``assign=best``).
+
 Every part of the loss (``box``, ``obj``, ``noobj``, ``cls``) is returned beside the total ``loss`` so
 the loop logs each. Validation reports ``val_loss`` (the same loss, no augmentation) and ``val_map50``
 (mAP at IoU 0.5 of the decoded, thresholded, NMS-ed predictions on the validation split, by the batched
@@ -26,12 +30,13 @@ LOSS_FUNCTIONS: dict[str, Callable[..., dict[str, Tensor]]] = {"bce": yolo_bce_l
 
 def detection_loss(
     model: nn.Module, outputs: list[Tensor], boxes: Tensor, labels: Tensor, loss: str, ignore_threshold: float,
-    assign: str = "best", assign_threshold: float = 0.3,
+    assign: str = "best", assign_threshold: float = 0.5,
 ) -> dict[str, Tensor]:
     """The parts of ``loss`` (``bce`` | ``paper``) for raw outputs ``[(B, A, H_l, W_l, 5 + C)]`` and padded ground truths.
 
-    ``assign``: ``best`` (the notes' one positive per box, :func:`~dlbox.detection.assign.assign_targets`) |
-    ``multi`` (also every anchor of shape IoU >= ``assign_threshold``, :func:`~dlbox.detection.assign.assign_targets_multi`).
+    ``assign``: ``best`` (the notes' one positive per box, :func:`~dlbox.detection.assign.assign_targets`;
+    the default of this function) | ``multi`` (also every anchor of shape IoU >= ``assign_threshold``,
+    :func:`~dlbox.detection.assign.assign_targets_multi`; the default of ``dlbox detect train``).
     """
     net = unwrap(model)
     outputs = [o.float() for o in outputs]  # mixed precision: the loss in float32

@@ -1,7 +1,9 @@
 """``dlbox detect train``: the YOLOv3 detection recipe for the one training run (:mod:`dlbox.engine.training`).
 
 Data (:mod:`~dlbox.tasks.detect.data`), anchors by k-means on the training boxes and the optional darknet
-backbone (:mod:`~dlbox.tasks.detect.model_init`), the step (:mod:`~dlbox.tasks.detect.step`), and at the
+backbone (:mod:`~dlbox.tasks.detect.model_init`), the step (:mod:`~dlbox.tasks.detect.step`; targets by
+``detect.assign = "multi"``, every anchor of shape IoU >= 0.5 with a box; the notes' rule available as
+``assign=best``), and at the
 end the test report (:mod:`~dlbox.tasks.detect.report`): mAP@0.5 and mAP@0.5:0.95, per-class AP,
 precision-recall curves, the confusion matrix, the worst images and inference time.
 """
