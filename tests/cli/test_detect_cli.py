@@ -85,6 +85,20 @@ def test_data_export_then_train_from_the_files(runner, tmp_path):
     assert (tmp_path / "coco" / "annotations" / "instances_train.json").is_file() and (tmp_path / "voc" / "Annotations").is_dir()
 
 
+def test_train_with_the_multi_anchor_assignment(runner, tmp_path):
+    run = tmp_path / "run"
+    r = _ok(runner.invoke(app, ["detect", "train", *TINY, "--max-steps", "2", "--set", "detect.assign=multi",
+                                "--assign-threshold", "0.2", "--out", str(run)]))
+    assert "test mAP@0.5" in r.output
+    meta = json.loads((run / "model.json").read_text())
+    assert meta["assign"] == "multi"
+    import yaml
+
+    detect = yaml.safe_load((run / "config.yaml").read_text())["detect"]
+    assert detect["assign"] == "multi" and detect["assign_threshold"] == 0.2
+    assert json.loads((run / "metrics.json").read_text())["steps"] == 2
+
+
 def _yolo(tmp_path: Path) -> Path:
     from dlbox.cli.main import app as main_app
 

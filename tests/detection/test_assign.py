@@ -1,4 +1,4 @@
-"""Target assignment (notes 3.12.1) against a per-box loop that follows the notes literally."""
+"""Target assignment (notes 3.12.1) against a per-box loop that follows the notes literally; the multi-anchor variant."""
 
 import pytest
 import torch
@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlbox.data.shapes import generate_shapes
-from dlbox.detection.assign import assign_targets
+from dlbox.detection.assign import assign_targets, assign_targets_multi
 from dlbox.detection.coder import decode_boxes
 from dlbox.ops.anchors import group_anchors, yolov3_anchors
-from dlbox.ops.boxes import iou_reference, xyxy_to_cxcywh
+from dlbox.ops.boxes import iou_reference, wh_iou, xyxy_to_cxcywh
 
 SIZE = 64
 STRIDES = (32, 16, 8)
@@ -17,30 +17,38 @@ GRIDS = [(SIZE // s, SIZE // s) for s in STRIDES]
 ANCHORS = group_anchors(yolov3_anchors(SIZE), STRIDES)  # (3, 3, 2)
 
 
-def reference(gt_boxes, gt_labels, anchors, strides, grids, threshold):
-    """One ground truth at a time: best anchor by centred IoU over all scales, the cell at its centre."""
+def reference(gt_boxes, gt_labels, anchors, strides, grids, threshold, multi=None):
+    """One ground truth at a time: best anchor by centred IoU over all scales, the cell at its centre.
+
+    ``multi``: then, box by box, every other anchor with centred IoU >= multi at its scale's centre cell.
+    """
     b_n, a_n = gt_labels.shape[0], anchors.shape[1]
     obj = [torch.zeros(b_n, a_n, h, w, dtype=torch.bool) for h, w in grids]
     labels = [torch.full((b_n, a_n, h, w), -1) for h, w in grids]
+    claims = {"best": [], "extra": []}
     for b in range(b_n):
         for m in range(gt_labels.shape[1]):
             x1, y1, x2, y2 = gt_boxes[b, m].tolist()
             if gt_labels[b, m] < 0 or x2 <= x1 or y2 <= y1:
                 continue
             cx, cy, w, h = (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
-            best, where = -1.0, None
+            best, where, ious = -1.0, None, {}
             for lvl in range(len(strides)):
                 for a in range(a_n):
                     pw, ph = anchors[lvl, a].tolist()
                     iou = iou_reference((-w / 2, -h / 2, w / 2, h / 2), (-pw / 2, -ph / 2, pw / 2, ph / 2))
+                    ious[lvl, a] = iou
                     if iou > best:
                         best, where = iou, (lvl, a)
-            lvl, a = where
-            s = strides[lvl]
-            i, j = min(int(cx // s), grids[lvl][1] - 1), min(int(cy // s), grids[lvl][0] - 1)
-            if not obj[lvl][b, a, j, i]:  # first ground truth wins the cell
-                obj[lvl][b, a, j, i] = True
-                labels[lvl][b, a, j, i] = int(gt_labels[b, m])
+            claims["best"].append((b, m, cx, cy, *where))
+            if multi is not None:
+                claims["extra"] += [(b, m, cx, cy, lvl, a) for (lvl, a), iou in ious.items() if (lvl, a) != where and iou >= multi - 1e-6]
+    for b, m, cx, cy, lvl, a in claims["best"] + claims["extra"]:  # best claims first, then extras, each box by box
+        s = strides[lvl]
+        i, j = min(int(cx // s), grids[lvl][1] - 1), min(int(cy // s), grids[lvl][0] - 1)
+        if not obj[lvl][b, a, j, i]:  # first claim wins the cell
+            obj[lvl][b, a, j, i] = True
+            labels[lvl][b, a, j, i] = int(gt_labels[b, m])
     ignore = []
     for lvl, (h, w) in enumerate(grids):
         ign = torch.zeros(b_n, a_n, h, w, dtype=torch.bool)
@@ -141,3 +149,77 @@ def test_bad_shapes_are_named():
         assign_targets(torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), ANCHORS, STRIDES, GRIDS)
     with pytest.raises(ValueError, match="one stride and one grid size per anchor group"):
         assign_targets(torch.zeros(1, 1, 4), torch.zeros(1, 1, dtype=torch.long), ANCHORS, STRIDES[:2], GRIDS[:2])
+
+
+# --- assign=multi: besides the best anchor, every anchor of shape IoU >= assign_threshold ---
+
+
+@settings(max_examples=30, deadline=None)
+@given(scene=scenes(), multi=st.sampled_from([0.2, 0.3, 0.5]))
+def test_multi_assignment_equals_the_per_box_loop(scene, multi):
+    boxes, labels = scene
+    targets = assign_targets_multi(boxes, labels, ANCHORS, STRIDES, GRIDS, ignore_threshold=0.5, assign_threshold=multi)
+    obj, lab, ign = reference(boxes, labels, ANCHORS, STRIDES, GRIDS, 0.5, multi=multi)
+    for lvl, t in enumerate(targets):
+        assert torch.equal(t.obj, obj[lvl])
+        assert torch.equal(t.labels, lab[lvl])
+        assert torch.equal(t.ignore, ign[lvl])  # the paper's ignore rule, around the (larger) set of positives
+        assert not (t.obj & t.ignore).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(scene=scenes(), multi=st.floats(0.05, 0.95))
+def test_multi_keeps_the_best_positives_and_adds_only_anchors_above_the_threshold(scene, multi):
+    boxes, labels = scene
+    best = assign_targets(boxes, labels, ANCHORS, STRIDES, GRIDS)
+    more = assign_targets_multi(boxes, labels, ANCHORS, STRIDES, GRIDS, assign_threshold=multi)
+    assert sum(int(t.obj.sum()) for t in more) >= sum(int(t.obj.sum()) for t in best)
+    assert sum(t.num_dropped for t in more) == sum(t.num_dropped for t in best)
+    flat = ANCHORS.reshape(-1, 2)
+    for lvl, (b, m) in enumerate(zip(best, more)):
+        assert not (b.obj & ~m.obj).any()  # every positive of the notes' rule stays one, with the same box
+        assert torch.equal(m.gt_index[b.obj], b.gt_index[b.obj])
+        assert torch.equal(m.offsets[b.obj], b.offsets[b.obj])
+        img, a, j, i = m.obj.nonzero(as_tuple=True)
+        gt = xyxy_to_cxcywh(boxes[img, m.gt_index[img, a, j, i]])  # (P, 4)
+        ious = wh_iou(gt[:, 2:], flat)  # (P, L*A)
+        own = ious[torch.arange(len(a)), lvl * ANCHORS.shape[1] + a]
+        is_best = ious.argmax(dim=1) == lvl * ANCHORS.shape[1] + a
+        assert bool(((own >= multi - 1e-6) | is_best).all())
+        # the positive sits in the cell holding the box centre at this scale (b_x = c_x + sigma(t_x))
+        s = STRIDES[lvl]
+        assert torch.equal(i, (gt[:, 0] // s).clamp(max=GRIDS[lvl][1] - 1).long())
+        assert torch.equal(j, (gt[:, 1] // s).clamp(max=GRIDS[lvl][0] - 1).long())
+        # encoding then decoding every assigned offset gives the box back
+        decoded = decode_boxes(m.offsets, ANCHORS[lvl], s)[m.obj]  # (P, 4) cxcywh
+        torch.testing.assert_close(decoded, xyxy_to_cxcywh(m.boxes[m.obj]), atol=1e-3, rtol=1e-4)
+        torch.testing.assert_close(m.boxes[m.obj], boxes[img, m.gt_index[img, a, j, i]])
+
+
+def test_multi_on_generated_scenes_gives_more_positives_than_best():
+    data = generate_shapes(8, seed=2, size=SIZE, min_objects=1, max_objects=4)
+    best = assign_targets(data["boxes"], data["box_labels"], ANCHORS, STRIDES, GRIDS)
+    loose = assign_targets_multi(data["boxes"], data["box_labels"], ANCHORS, STRIDES, GRIDS, assign_threshold=0.2)
+    strict = assign_targets_multi(data["boxes"], data["box_labels"], ANCHORS, STRIDES, GRIDS, assign_threshold=1.0)
+    n = [sum(int(t.obj.sum()) for t in ts) for ts in (best, loose, strict)]
+    assert n[1] > n[0] and n[2] == n[0]  # threshold 1: no other anchor has exactly the box's shape here
+
+
+def test_multi_one_box_by_hand():
+    boxes = torch.tensor([[[4.0, 20.0, 20.0, 50.0]]])  # centre (12, 35), 16 x 30
+    anchors = group_anchors(yolov3_anchors(416), STRIDES)  # (10,13) (16,30) (33,23) | (30,61) (62,45) (59,119) | ...
+    targets = assign_targets_multi(boxes, torch.tensor([[1]]), anchors, STRIDES, GRIDS, assign_threshold=0.3)
+    wh = torch.tensor([[16.0, 30.0]])
+    expected = (wh_iou(wh, anchors.reshape(-1, 2))[0] >= 0.3).nonzero().flatten().tolist()
+    got = []
+    for lvl, t in enumerate(targets):
+        img, a, j, i = t.obj.nonzero(as_tuple=True)
+        got += [lvl * 3 + int(x) for x in a]
+        s = STRIDES[lvl]
+        assert (i == 12 // s).all() and (j == 35 // s).all() and (t.labels[t.obj] == 1).all()
+    assert sorted(got) == sorted(expected) and len(got) > 1  # (16,30) itself plus its near shapes
+
+
+def test_multi_threshold_out_of_range_is_named():
+    with pytest.raises(ValueError, match=r"assign_threshold must lie in \[0, 1\], got 1.5"):
+        assign_targets_multi(torch.zeros(1, 1, 4), torch.zeros(1, 1, dtype=torch.long), ANCHORS, STRIDES, GRIDS, assign_threshold=1.5)

@@ -13,7 +13,7 @@ and prediction: ``postprocess(model(images), model.anchors, model.strides)``.
 """
 
 from dlbox.detection.anchors import AnchorFit, box_sizes, kmeans_anchors, mean_best_iou
-from dlbox.detection.assign import ScaleTargets, assign_targets
+from dlbox.detection.assign import ScaleTargets, assign_targets, assign_targets_multi
 from dlbox.detection.coder import anchor_boxes, cell_grid, decode_boxes, encode_boxes
 from dlbox.detection.loss import yolo_bce_loss, yolo_paper_loss
 from dlbox.detection.postprocess import Detections, decode_outputs, postprocess, select_detections
@@ -24,6 +24,7 @@ __all__ = [
     "ScaleTargets",
     "anchor_boxes",
     "assign_targets",
+    "assign_targets_multi",
     "box_sizes",
     "cell_grid",
     "decode_boxes",

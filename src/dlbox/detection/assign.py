@@ -5,7 +5,17 @@ with the highest IoU are considered for its prediction." The anchor is chosen
 among all ``L x A`` anchors of all scales by shape IoU (:func:`dlbox.ops.wh_iou`),
 which also picks the scale. If two boxes claim the same cell and anchor, the
 first one (lowest index in its image) keeps it and the other is counted in
-``num_dropped``.
+``num_dropped``. This is :func:`assign_targets` (``detect.assign = "best"``).
+
+:func:`assign_targets_multi` (``detect.assign = "multi"``) keeps that positive
+and adds more: every other anchor, at any scale, whose shape IoU with the box
+is at least ``assign_threshold`` is also responsible, in the cell holding the
+box centre at that anchor's scale (the decoding ``b_x = c_x + sigma(t_x)`` of
+notes 3.12.1 still reaches the box from there; neighbouring cells stay
+negatives). A best-anchor claim always beats an extra claim on the same cell
+and anchor; ``num_dropped`` still counts lost best-anchor claims only. With
+more responsible predictions per box the box regression sees more positives
+per step; ``dlbox detect train`` uses this rule by default (threshold 0.5).
 
 The paper's ignore rule: a prediction that is not responsible but whose box
 overlaps a ground truth by more than ``ignore_threshold`` gets no objectness
@@ -63,52 +73,61 @@ def _ignore(candidates: Tensor, gt_boxes: Tensor, valid: Tensor, threshold: floa
     return (iou.max(dim=-1).values > threshold).reshape(candidates.shape[:-1])
 
 
-def assign_targets(
-    gt_boxes: Tensor,
-    gt_labels: Tensor,
-    anchors: Tensor,
-    strides: Sequence[int],
-    grid_sizes: Sequence[Sequence[int]],
-    ignore_threshold: float = 0.5,
-    candidates: Sequence[Tensor] | None = None,
-) -> list[ScaleTargets]:
-    """Targets for every scale from padded ground truths.
+def _claims_best(gt_wh: Tensor, anchors: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``(N, 2)`` box sizes -> (ground truth, flat anchor over all scales, is-best) per claim: one per box."""
+    # notes 3.12.1: the anchor with the highest IoU, over the anchors of all scales
+    best = wh_iou(gt_wh, anchors.reshape(-1, 2).to(gt_wh)).argmax(dim=1)  # (N,)
+    n = torch.arange(len(best), device=gt_wh.device)
+    return n, best, torch.ones_like(n, dtype=torch.bool)
 
-    ``gt_boxes`` ``(B, M, 4)`` xyxy pixels and ``gt_labels`` ``(B, M)`` (rows with
-    label -1 or an empty box are padding), ``anchors`` ``(L, A, 2)`` pixels with
-    ``strides[l]`` and ``grid_sizes[l] = (H_l, W_l)`` for output ``l``.
-    ``candidates[l]`` ``(B, A, H_l, W_l, 4)`` xyxy boxes for the ignore rule
-    (default: the anchors at their cells).
-    """
+
+def _claims_multi(gt_wh: Tensor, anchors: Tensor, threshold: float) -> tuple[Tensor, Tensor, Tensor]:
+    """The best claims, then one per other anchor with shape IoU >= ``threshold`` (best claims first)."""
+    iou = wh_iou(gt_wh, anchors.reshape(-1, 2).to(gt_wh))  # (N, L*A)
+    n, best, is_best = _claims_best(gt_wh, anchors)
+    extra = iou >= threshold
+    extra[n, best] = False
+    en, ea = extra.nonzero(as_tuple=True)  # (E,), box-major: the first box wins among extra claims
+    return torch.cat([n, en]), torch.cat([best, ea]), torch.cat([is_best, torch.zeros_like(en, dtype=torch.bool)])
+
+
+def _targets(
+    gt_boxes: Tensor, gt_labels: Tensor, anchors: Tensor, strides: Sequence[int], grid_sizes: Sequence[Sequence[int]],
+    ignore_threshold: float, candidates: Sequence[Tensor] | None, claim: str, assign_threshold: float,
+) -> list[ScaleTargets]:
+    """Both rules: the claims (box, anchor) of ``claim`` placed at the box centre's cell, then the ignore rule."""
     _check(gt_boxes, gt_labels, anchors, strides, grid_sizes)
     device = gt_boxes.device
     n_batch, n_anchors = gt_boxes.shape[0], anchors.shape[1]
     valid = (gt_labels >= 0) & valid_boxes(gt_boxes)  # (B, M)
     bi, mi = valid.nonzero(as_tuple=True)  # (N,), image-major then by index: the first box wins a collision
     gt = xyxy_to_cxcywh(gt_boxes[bi, mi].float())  # (N, 4)
-    # notes 3.12.1: the anchor with the highest IoU, over the anchors of all scales
-    best = wh_iou(gt[:, 2:], anchors.reshape(-1, 2).to(gt)).argmax(dim=1)  # (N,)
-    level, ai = best // n_anchors, best % n_anchors
+    if claim == "best":
+        cn, ca, cbest = _claims_best(gt[:, 2:], anchors)  # (K,) each, K = N
+    else:
+        cn, ca, cbest = _claims_multi(gt[:, 2:], anchors, assign_threshold)  # (K,) each, K >= N
+    level, ai = ca // n_anchors, ca % n_anchors
     out = []
     for lvl, (stride, (h, w)) in enumerate(zip(strides, grid_sizes)):
         size = n_batch * n_anchors * h * w
-        sel = (level == lvl).nonzero(as_tuple=True)[0]  # (N_l,)
+        sel = (level == lvl).nonzero(as_tuple=True)[0]  # (K_l,) claims at this scale, in priority order
+        g_all = cn[sel]
         # notes 3.12.1: the cell at the centre of the ground truth
-        cx = (gt[sel, 0] / stride).floor().clamp(0, w - 1).long()
-        cy = (gt[sel, 1] / stride).floor().clamp(0, h - 1).long()
-        key = ((bi[sel] * n_anchors + ai[sel]) * h + cy) * w + cx  # flat index into (B, A, H, W)
+        cx = (gt[g_all, 0] / stride).floor().clamp(0, w - 1).long()
+        cy = (gt[g_all, 1] / stride).floor().clamp(0, h - 1).long()
+        key = ((bi[g_all] * n_anchors + ai[sel]) * h + cy) * w + cx  # flat index into (B, A, H, W)
         order = torch.argsort(key, stable=True)
         first = torch.ones_like(order, dtype=torch.bool)
         first[1:] = key[order][1:] != key[order][:-1]
-        win = order[first]  # one ground truth per (image, anchor, cell)
-        k, g = key[win], sel[win]
+        win = order[first]  # one claim per (image, anchor, cell)
+        k, g, a = key[win], g_all[win], ai[sel][win]
         obj = torch.zeros(size, dtype=torch.bool, device=device)
         obj[k] = True
         boxes = torch.zeros(size, 4, device=device)
         boxes[k] = gt_boxes[bi[g], mi[g]].float()
         offsets = torch.zeros(size, 4, device=device)
         cells = torch.stack([cx[win], cy[win]], dim=1)
-        offsets[k] = encode_boxes(gt[g], cells, anchors[lvl].to(gt)[ai[g]], stride)
+        offsets[k] = encode_boxes(gt[g], cells, anchors[lvl].to(gt)[a], stride)
         labels = torch.full((size,), -1, dtype=torch.long, device=device)
         labels[k] = gt_labels[bi[g], mi[g]].long()
         gt_index = torch.full((size,), -1, dtype=torch.long, device=device)
@@ -122,10 +141,52 @@ def assign_targets(
             if cand.shape != (*shape, 4):
                 raise ValueError(f"candidates[{lvl}] must have shape {(*shape, 4)}, got {tuple(cand.shape)}")
         ignore = _ignore(cand.detach(), gt_boxes, valid, ignore_threshold) & ~obj
+        dropped = int(cbest[sel].sum()) - int(cbest[sel][win].sum())
         out.append(
             ScaleTargets(
                 obj, ignore, boxes.reshape(*shape, 4), offsets.reshape(*shape, 4),
-                labels.reshape(shape), gt_index.reshape(shape), int(len(sel) - len(win)),
+                labels.reshape(shape), gt_index.reshape(shape), dropped,
             )
         )
     return out
+
+
+def assign_targets(
+    gt_boxes: Tensor,
+    gt_labels: Tensor,
+    anchors: Tensor,
+    strides: Sequence[int],
+    grid_sizes: Sequence[Sequence[int]],
+    ignore_threshold: float = 0.5,
+    candidates: Sequence[Tensor] | None = None,
+) -> list[ScaleTargets]:
+    """Targets for every scale by the notes' rule: one positive per ground truth (its best anchor, its centre cell).
+
+    ``gt_boxes`` ``(B, M, 4)`` xyxy pixels and ``gt_labels`` ``(B, M)`` (rows with
+    label -1 or an empty box are padding), ``anchors`` ``(L, A, 2)`` pixels with
+    ``strides[l]`` and ``grid_sizes[l] = (H_l, W_l)`` for output ``l``.
+    ``candidates[l]`` ``(B, A, H_l, W_l, 4)`` xyxy boxes for the ignore rule
+    (default: the anchors at their cells).
+    """
+    return _targets(gt_boxes, gt_labels, anchors, strides, grid_sizes, ignore_threshold, candidates, "best", 1.0)
+
+
+def assign_targets_multi(
+    gt_boxes: Tensor,
+    gt_labels: Tensor,
+    anchors: Tensor,
+    strides: Sequence[int],
+    grid_sizes: Sequence[Sequence[int]],
+    ignore_threshold: float = 0.5,
+    candidates: Sequence[Tensor] | None = None,
+    assign_threshold: float = 0.5,
+) -> list[ScaleTargets]:
+    """Like :func:`assign_targets`, plus every anchor with shape IoU >= ``assign_threshold`` at its centre cell.
+
+    Same arguments; the best anchor is always responsible, so this gives at least
+    the positives of :func:`assign_targets`.
+    """
+    if not 0 <= assign_threshold <= 1:
+        raise ValueError(f"assign_threshold must lie in [0, 1], got {assign_threshold}")
+    return _targets(gt_boxes, gt_labels, anchors, strides, grid_sizes, ignore_threshold, candidates, "multi", assign_threshold)
+

@@ -24,6 +24,7 @@ def test_a_tiny_run_writes_model_metrics_and_figures(tmp_path, tiny_cfg):
     meta = json.loads((run / "model.json").read_text())
     assert meta["task"] == "detect" and meta["class_names"] == ["circle", "square", "triangle"]
     assert meta["strides"] == [32, 16, 8] and len(meta["anchors"]) == 3 and meta["thresholds"]["iou"] == 0.45
+    assert meta["assign"] == "multi"  # the default target assignment (the notes' rule is assign=best)
     header = (run / "metrics.csv").read_text().splitlines()[0]
     for part in ("train_box", "train_obj", "train_noobj", "train_cls", "val_map50"):
         assert part in header, part
@@ -42,6 +43,8 @@ def test_training_from_exported_yolo_files_equals_training_from_the_generator(tm
 @pytest.mark.parametrize("field, value, message", [
     ("loss", "mse", "--loss (detect.loss) 'mse' is not valid"),
     ("multiscale", "fancy", "fpn, hierarchy, single, pyramid"),
+    ("assign", "all", "--assign (detect.assign) 'all' is not valid; choose from best, multi"),
+    ("assign_threshold", -0.1, "--assign-threshold (detect.assign_threshold) must lie in [0, 1]"),
     ("conf_threshold", 1.5, "must lie in [0, 1]"),
     ("min_objects", 4, "1 <= --min-objects <= --max-objects"),
 ])

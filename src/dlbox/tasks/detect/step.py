@@ -1,5 +1,9 @@
 """The detection step (notes 3.12.1): forward, target assignment, the chosen YOLOv3 loss, one optimizer step.
 
+Target assignment follows ``detect.assign``: ``multi`` (the default: every anchor whose shape IoU with a box
+reaches ``detect.assign_threshold`` is responsible for it, at the box centre's cell) or ``best`` (the notes'
+rule, one anchor per box, available as ``assign=best``).
+
 Every part of the loss (``box``, ``obj``, ``noobj``, ``cls``) is returned beside the total ``loss`` so
 the loop logs each. Validation reports ``val_loss`` (the same loss, no augmentation) and ``val_map50``
 (mAP at IoU 0.5 of the decoded, thresholded, NMS-ed predictions on the validation split, by the batched
@@ -16,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from dlbox.detection import Detections, assign_targets, decode_outputs, select_detections, yolo_bce_loss, yolo_paper_loss
+from dlbox.detection import Detections, assign_targets, assign_targets_multi, decode_outputs, select_detections, yolo_bce_loss, yolo_paper_loss
 from dlbox.engine.run import unwrap
 from dlbox.engine.training import Run
 from dlbox.tasks.detect.augment import augment_detection
@@ -24,11 +28,25 @@ from dlbox.tasks.detect.augment import augment_detection
 LOSS_FUNCTIONS: dict[str, Callable[..., dict[str, Tensor]]] = {"bce": yolo_bce_loss, "paper": yolo_paper_loss}
 
 
-def detection_loss(model: nn.Module, outputs: list[Tensor], boxes: Tensor, labels: Tensor, loss: str, ignore_threshold: float) -> dict[str, Tensor]:
-    """The parts of ``loss`` (``bce`` | ``paper``) for raw outputs ``[(B, A, H_l, W_l, 5 + C)]`` and padded ground truths."""
+def detection_loss(
+    model: nn.Module, outputs: list[Tensor], boxes: Tensor, labels: Tensor, loss: str, ignore_threshold: float,
+    assign: str = "best", assign_threshold: float = 0.5,
+) -> dict[str, Tensor]:
+    """The parts of ``loss`` (``bce`` | ``paper``) for raw outputs ``[(B, A, H_l, W_l, 5 + C)]`` and padded ground truths.
+
+    ``assign``: ``best`` (the notes' one positive per box, :func:`~dlbox.detection.assign.assign_targets`;
+    the default of this function) | ``multi`` (also every anchor of shape IoU >= ``assign_threshold``,
+    :func:`~dlbox.detection.assign.assign_targets_multi`; the default of ``dlbox detect train``).
+    """
     net = unwrap(model)
     outputs = [o.float() for o in outputs]  # mixed precision: the loss in float32
-    targets = assign_targets(boxes, labels, net.anchors, net.strides, [o.shape[2:4] for o in outputs], ignore_threshold)
+    grids = [o.shape[2:4] for o in outputs]
+    if assign == "best":
+        targets = assign_targets(boxes, labels, net.anchors, net.strides, grids, ignore_threshold)
+    elif assign == "multi":
+        targets = assign_targets_multi(boxes, labels, net.anchors, net.strides, grids, ignore_threshold, assign_threshold=assign_threshold)
+    else:
+        raise ValueError(f"detect.assign {assign!r} is not valid; choose from best, multi")
     return LOSS_FUNCTIONS[loss](outputs, targets, net.anchors, net.strides)
 
 
@@ -49,7 +67,8 @@ class DetectionStep:
         if self.augment:
             x, boxes, labels = augment_detection(x, boxes, labels)
             x = x.contiguous(memory_format=run.memory_format)
-        parts = detection_loss(model, model(x), boxes, labels, self.opts.loss, self.opts.ignore_threshold)
+        o = self.opts
+        parts = detection_loss(model, model(x), boxes, labels, o.loss, o.ignore_threshold, o.assign, o.assign_threshold)
         run.optimize(parts["total"])
         return {"loss": parts["total"].detach(), **{k: parts[k].detach() for k in ("box", "obj", "noobj", "cls")}}
 
@@ -78,7 +97,7 @@ def predict_split(run: Run, loader: Iterable[dict[str, Tensor]], conf_threshold:
             boxes, labels = batch["boxes"].to(run.device), batch["box_labels"].to(run.device)
             outputs = [o.float() for o in model(x)]
             if with_loss:
-                total += float(detection_loss(model, outputs, boxes, labels, opts.loss, opts.ignore_threshold)["total"]) * len(x)
+                total += float(detection_loss(model, outputs, boxes, labels, opts.loss, opts.ignore_threshold, opts.assign, opts.assign_threshold)["total"]) * len(x)
                 count += len(x)
             found.append(_cpu(to_detections(net, outputs, conf_threshold, opts.iou_threshold, opts.max_detections, opts.multi_label)))
             gt_boxes.append(boxes.cpu())

@@ -1,7 +1,9 @@
 """``dlbox detect train``: the YOLOv3 detection recipe for the one training run (:mod:`dlbox.engine.training`).
 
 Data (:mod:`~dlbox.tasks.detect.data`), anchors by k-means on the training boxes and the optional darknet
-backbone (:mod:`~dlbox.tasks.detect.model_init`), the step (:mod:`~dlbox.tasks.detect.step`), and at the
+backbone (:mod:`~dlbox.tasks.detect.model_init`), the step (:mod:`~dlbox.tasks.detect.step`; targets by
+``detect.assign = "multi"``, every anchor of shape IoU >= 0.5 with a box; the notes' rule available as
+``assign=best``), and at the
 end the test report (:mod:`~dlbox.tasks.detect.report`): mAP@0.5 and mAP@0.5:0.95, per-class AP,
 precision-recall curves, the confusion matrix, the worst images and inference time.
 """
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbox.engine.training import Recipe, Run
-from dlbox.tasks.detect.config import LOSSES, MULTISCALE, DetectConfig
+from dlbox.tasks.detect.config import ASSIGNMENTS, LOSSES, MULTISCALE, DetectConfig
 
 # Shared fields a detection run does not use (setting one is an error; the CLI hides their options):
 UNUSED = (
@@ -34,14 +36,15 @@ def train(cfg: DetectConfig | None = None, resume: str | Path | None = None, cha
 def check(cfg: DetectConfig) -> None:
     o = cfg.detect
     choices = [("--loss (detect.loss)", o.loss, LOSSES), ("--multiscale (detect.multiscale)", o.multiscale, MULTISCALE),
-               ("--on-bad-label (detect.on_bad_label)", o.on_bad_label, ("skip", "fail"))]
+               ("--assign (detect.assign)", o.assign, ASSIGNMENTS), ("--on-bad-label (detect.on_bad_label)", o.on_bad_label, ("skip", "fail"))]
     for option, value, valid in choices:
         if value not in valid:
             raise ValueError(f"{option} {value!r} is not valid; choose from {', '.join(valid)}")
     for option, value in [("--conf-threshold (detect.conf_threshold)", o.conf_threshold),
                           ("detect.eval_conf_threshold", o.eval_conf_threshold),
                           ("--iou-threshold (detect.iou_threshold)", o.iou_threshold),
-                          ("detect.ignore_threshold", o.ignore_threshold)]:
+                          ("detect.ignore_threshold", o.ignore_threshold),
+                          ("--assign-threshold (detect.assign_threshold)", o.assign_threshold)]:
         if not 0 <= value <= 1:
             raise ValueError(f"{option} must lie in [0, 1], got {value}")
     if o.max_detections < 1:
@@ -92,6 +95,7 @@ def model_meta(run: Run) -> dict[str, Any]:
         "strides": list(net.strides),
         "multiscale": o.multiscale,
         "loss": o.loss,
+        "assign": o.assign,
         "thresholds": {"conf": o.conf_threshold, "eval_conf": o.eval_conf_threshold, "iou": o.iou_threshold,
                        "max_detections": o.max_detections, "multi_label": o.multi_label},
     }
