@@ -8,7 +8,7 @@ once as YOLO files (``dlbox data export`` does the same), and every model trains
 same wall-clock time:
 
 - ``dlbox``: ``dlbox detect train --data yolo:DATA.yaml`` with the defaults (YOLOv3, width 1/8, depth 1/3,
-  FPN, BCE + CIoU loss); the epochs are fitted to the budget from a measured calibration so the one-cycle
+  FPN, BCE + CIoU loss, multi-anchor assignment); the epochs are fitted to the budget from a measured calibration so the one-cycle
   schedule ends on time, and ``train.max_time`` is a hard stop;
 - ``yolov8n``: when ``ultralytics`` is installed (``pip install -e ".[bench]"``), YOLOv8n built from its
   yaml (no pretrained weights), the same images, batch 32, ``time=`` the same budget;
@@ -79,7 +79,8 @@ def _calibrate(cfg, bundle, steps: int = 3) -> float:
         if i == 1:
             t0 = time.monotonic()
         xa, ba, la = augment_detection(x, b, lab)
-        loss = detection_loss(model, model(xa.contiguous(memory_format=torch.channels_last)), ba, la, cfg.detect.loss, cfg.detect.ignore_threshold)["total"]
+        out = model(xa.contiguous(memory_format=torch.channels_last))
+        loss = detection_loss(model, out, ba, la, cfg.detect.loss, cfg.detect.ignore_threshold, cfg.detect.assign, cfg.detect.assign_threshold)["total"]
         opt.zero_grad()
         loss.backward()
         opt.step()
