@@ -8,8 +8,8 @@ once as YOLO files (``dlbox data export`` does the same), and every model trains
 same wall-clock time:
 
 - ``dlbox``: ``dlbox detect train --data yolo:DATA.yaml`` with the defaults (YOLOv3, width 1/8, depth 1/3,
-  FPN, BCE + CIoU loss, multi-anchor assignment); the epochs are fitted to the budget from a measured calibration so the one-cycle
-  schedule ends on time, and ``train.max_time`` is a hard stop;
+  FPN, BCE + CIoU loss, multi-anchor assignment); the epochs are fitted to the budget from a measured
+  calibration so the one-cycle schedule ends on time, and ``train.max_time`` is a hard stop;
 - ``yolov8n``: when ``ultralytics`` is installed (``pip install -e ".[bench]"``), YOLOv8n built from its
   yaml (no pretrained weights), the same images, batch 32, ``time=`` the same budget;
 - ``--loss paper``: the notes' squared-error loss, otherwise the dlbox default;
@@ -226,7 +226,7 @@ def main() -> None:
     print(f"data: {yaml} ({SIZES}, exported in {time.monotonic() - t_export:.0f} s)", flush=True)
     rows, notes = [], []
     if "dlbox" in args.parts:
-        rows.append(run_dlbox("dlbox yolov3 (default: fpn, bce)", yaml, out, budget))
+        rows.append(run_dlbox("dlbox yolov3 (default: fpn, bce, multi-anchor)", yaml, out, budget))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     if "yolov8n" in args.parts:
         row = run_yolov8n(yaml, out, budget)
