@@ -67,7 +67,7 @@ class OptimConfig:
 class TrainConfig:
     epochs: int = 10
     max_steps: int | None = None
-    max_time: float | None = None  # seconds of training before a clean stop
+    max_time: float | None = None  # seconds of training before a clean stop; onecycle/cosine schedules are fitted to end then
     batch_size: int | str = 64  # an integer, or "full" for full-batch gradient descent
     eval_batch_size: int = 512
     seed: int = 0

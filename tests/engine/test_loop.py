@@ -94,6 +94,49 @@ def test_max_time_budget_stops_cleanly_with_checkpoint(fabric, tmp_path):
     assert (tmp_path / "last.ckpt").is_file() and len(result.state.history) == 1
 
 
+class SlowTask(ToyTask):
+    """A ToyTask whose step takes ``seconds`` and steps a one-cycle schedule, as the engine's ``Run.step`` does."""
+
+    def __init__(self, fabric, seconds: float, total: int):
+        super().__init__(fabric)
+        self.seconds = seconds
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=0.01, total_steps=total)
+        self.lrs: list[float] = []
+
+    def train_step(self, batch):
+        import time
+
+        time.sleep(self.seconds)
+        out = super().train_step(batch)
+        self.scheduler.step()  # OneCycleLR raises if stepped past its total
+        self.lrs.append(self.scheduler.get_last_lr()[0])
+        return out
+
+
+def test_time_budget_refits_the_schedule_to_end_with_the_run(fabric, tmp_path):
+    from dlbox.engine.optim import adapt_to_budget
+
+    task = SlowTask(fabric, seconds=0.01, total=5 * 1000)  # 1,000 epochs of 5 steps planned, ~60 fit in 0.6 s
+    totals: list[int] = []
+
+    def rebudget(total: int) -> None:
+        totals.append(total)
+        adapt_to_budget([task.optimizer], [task.scheduler], total)
+
+    result = fit(fabric, task, loader(), cfg(epochs=1000, max_time=0.6, log_every=5), tmp_path, rebudget=rebudget)
+    assert result.stopped_by == "max_time"
+    assert totals and all(10 <= t < 5000 for t in totals)  # estimated from the rate, far below the epochs' plan
+    assert result.state.step == task.scheduler.last_epoch  # the loop stopped where the schedule ends, not past it
+    assert task.lrs[-1] < 0.01 * 0.01  # annealed to within 1% of the peak at the end, not cut mid-cycle
+    assert max(task.lrs) == pytest.approx(0.01, rel=0.05)  # and the peak was reached on the way
+
+
+def test_without_a_time_budget_the_schedule_is_never_refitted(fabric, tmp_path):
+    calls: list[int] = []
+    fit(fabric, ToyTask(fabric), loader(), cfg(), tmp_path, rebudget=calls.append)
+    assert calls == []
+
+
 def test_non_finite_loss_names_step_and_keeps_last_good_checkpoint(fabric, tmp_path):
     task = ToyTask(fabric, nan_at=7)  # epoch 0 is steps 1-5 and ends finite
     with pytest.raises(NonFiniteLossError, match="at step 7") as info:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -97,10 +97,14 @@ def fit(
     loggers: list[Any] | None = None,
     resume_from: Path | None = None,
     after_resume: Any = None,
+    rebudget: Callable[[int], None] | None = None,
 ) -> FitResult:
     """Train ``task`` until the first of: epochs done, ``max_steps``, ``max_time``, early stopping.
 
     ``after_resume()`` runs once the checkpoint ``resume_from`` is loaded (e.g. a new learning rate).
+    ``rebudget(total_steps)``, with ``cfg.max_time`` set, is told how many steps the run will take when the
+    time budget ends it before its epochs do (re-estimated every ``log_every`` steps from this session's
+    rate), so a learning-rate schedule can end when the run does; the run then stops at that step.
     """
     state = LoopState()
     stopper = EarlyStopping(cfg.monitor, cfg.patience, mode_for(cfg.monitor))
@@ -111,7 +115,7 @@ def fit(
         set_rng_state(extra["rng"])
         if after_resume is not None:
             after_resume()
-    runner = _Runner(fabric, task, train_loader, cfg, ckpt_dir, loggers or [], state, stopper)
+    runner = _Runner(fabric, task, train_loader, cfg, ckpt_dir, loggers or [], state, stopper, rebudget)
     stopped_by = runner.run()
     best_epoch = None
     if stopper.best is not None:
@@ -122,9 +126,12 @@ def fit(
 class _Runner:
     """The loop's moving parts; kept private so ``fit`` reads as the algorithm."""
 
-    def __init__(self, fabric, task, loader, cfg, ckpt_dir, loggers, state, stopper):
+    def __init__(self, fabric, task, loader, cfg, ckpt_dir, loggers, state, stopper, rebudget=None):
         self.fabric, self.task, self.loader, self.cfg = fabric, task, loader, cfg
         self.ckpt_dir, self.loggers, self.state, self.stopper = ckpt_dir, loggers, state, stopper
+        self.rebudget = rebudget if cfg.max_time is not None else None
+        self.fitted: int | None = None  # the step the time budget ends the run at (None: not estimated yet)
+        self.session = (state.step, state.train_time)  # where this session (a fresh run or a resume) began
         self.is_main = fabric.global_rank == 0
         self.outputs: list[dict[str, torch.Tensor]] = []  # step outputs since the last check, not yet synchronised
         self.epoch_sums: dict[str, float] = {}
@@ -147,6 +154,24 @@ class _Runner:
         if self.fabric.world_size > 1:  # every rank must stop at the same step
             over = bool(self.fabric.broadcast(over, src=0))
         return over
+
+    def _refit(self, t0: float) -> int:
+        """Re-estimate the last step within ``max_time`` and hand it to ``rebudget``; returns it.
+
+        Steps so far plus this session's training rate (steps per second of training time, validation
+        excluded as in ``max_time``) times the time left, never beyond the epochs' total. Rank 0 decides.
+        """
+        s = self.state
+        used = s.train_time + (time.monotonic() - t0)
+        step0, used0 = self.session
+        rate = (s.step - step0) / max(used - used0, 1e-9)
+        fitted = min(s.step + int(rate * max(self.cfg.max_time - used, 0.0)), self._total_steps())
+        if self.fabric.world_size > 1:
+            fitted = int(self.fabric.broadcast(fitted, src=0))
+        if fitted > s.step and fitted != self.fitted:
+            self.rebudget(fitted)
+        self.fitted = fitted
+        return fitted
 
     # ----------------------------------------------------------------- loop
     def run(self) -> str:
@@ -184,9 +209,14 @@ class _Runner:
             s.samples += self.task.batch_size(batch)
             if s.step % cfg.log_every == 0:
                 self._check_and_log()
+                if self.rebudget is not None:
+                    self._refit(t0)
             self.progress.advance(s, t0)
             if cfg.max_steps is not None and s.step >= cfg.max_steps:
                 return "max_steps"
+            # The schedule was fitted to end here: stop, unless the time left now allows more steps.
+            if self.fitted is not None and s.step >= self.fitted and self._refit(t0) <= s.step:
+                return "max_time"
             # Under DDP the decision needs a broadcast, so it is taken every 5 steps only.
             if cfg.max_time is not None and (self.fabric.world_size == 1 or s.step % 5 == 0) and self._out_of_time(t0):
                 return "max_time"

@@ -137,12 +137,13 @@ def total_steps(train: Any, steps_per_epoch: int) -> int:
 
 
 def run_loop(fabric: Any, task: Any, train_loader: Any, train: Any, run_dir: Path, resume: str | None = None,
-             after_resume: Any = None) -> Any:
+             after_resume: Any = None, rebudget: Any = None) -> Any:
     """The shared loop with a run directory's conventions; returns :class:`~dlbox.engine.loop.FitResult`.
 
     Rank 0 logs to ``metrics.csv`` and TensorBoard; checkpoints go to ``run_dir/checkpoints``; a resumed run
     continues from ``last.ckpt`` (its metrics.csv keeps the rows up to that checkpoint, so the history is
-    whole), then ``after_resume()`` applies what the user changed; with early stopping (``train.patience``)
+    whole), then ``after_resume()`` applies what the user changed; ``rebudget(total)`` refits the schedules when
+    ``train.max_time`` ends the run first (:func:`~dlbox.engine.loop.fit`); with early stopping (``train.patience``)
     the best epoch's weights are restored.
     """
     from dlbox.engine.fabric_setup import make_loggers
@@ -153,7 +154,8 @@ def run_loop(fabric: Any, task: Any, train_loader: Any, train: Any, run_dir: Pat
     resume_from = last if resume and last.exists() else None
     keep_until = _checkpoint_step(last) if resume_from else None
     loggers = make_loggers(run_dir, keep_until) if fabric.global_rank == 0 else []
-    result = fit(fabric, task, train_loader, train, ckpt_dir, loggers, resume_from=resume_from, after_resume=after_resume)
+    result = fit(fabric, task, train_loader, train, ckpt_dir, loggers, resume_from=resume_from, after_resume=after_resume,
+                 rebudget=rebudget)
     for logger in loggers:
         logger.finalize("success")
     if train.patience is not None and best.exists():  # early stopping: keep the best epoch's weights

@@ -235,7 +235,11 @@ def _fit(fabric: Any, recipe: Recipe, cfg: Any, bundle: Any, model: nn.Module, e
     def after_resume() -> None:  # what the user changed on --resume overrides the checkpoint's optimizer state
         adapt_to_budget(list(optimizers.values()), list(schedulers.values()), steps, lr_scale)
 
-    run.result = run_loop(fabric, LoopTask(run, step), train_loader, cfg.train, run_dir, resume, after_resume)
+    def rebudget(total: int) -> None:  # train.max_time ends the run first: the schedules end when it does
+        adapt_to_budget(list(optimizers.values()), list(schedulers.values()), total)
+
+    fitted = rebudget if any(s is not None for s in schedulers.values()) else None
+    run.result = run_loop(fabric, LoopTask(run, step), train_loader, cfg.train, run_dir, resume, after_resume, fitted)
     replicas = replica_fingerprints(fabric, unwrap(run.eval_model))
     if fabric.global_rank == 0:
         _finish(recipe, run, replicas, applied)
