@@ -67,7 +67,7 @@ def _calibrate(cfg, bundle, steps: int = 3) -> float:
     """Optimizer steps per second of this configuration on this machine now (augmentation, loss and all)."""
     from dlbox.tasks.detect.augment import augment_detection
     from dlbox.tasks.detect.model_init import build_model
-    from dlbox.tasks.detect.step import detection_loss
+    from dlbox.tasks.detect.step import detection_loss, loss_weights
 
     model = build_model(cfg, bundle).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -80,7 +80,8 @@ def _calibrate(cfg, bundle, steps: int = 3) -> float:
             t0 = time.monotonic()
         xa, ba, la = augment_detection(x, b, lab)
         out = model(xa.contiguous(memory_format=torch.channels_last))
-        loss = detection_loss(model, out, ba, la, cfg.detect.loss, cfg.detect.ignore_threshold, cfg.detect.assign, cfg.detect.assign_threshold)["total"]
+        loss = detection_loss(model, out, ba, la, cfg.detect.loss, cfg.detect.ignore_threshold, cfg.detect.assign, cfg.detect.assign_threshold, cfg.detect.obj_target,
+                              loss_weights(cfg.detect))["total"]
         opt.zero_grad()
         loss.backward()
         opt.step()

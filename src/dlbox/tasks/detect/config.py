@@ -8,7 +8,8 @@ from dlbox.config import DataConfig, FabricConfig, ModelConfig, OptimConfig, Tra
 
 LOSSES = ("bce", "paper")  # detection.loss: yolo_bce_loss | yolo_paper_loss (notes 3.12.1)
 MULTISCALE = ("fpn", "hierarchy", "single", "pyramid")  # notes 3.12.2 (models.yolov3.MULTISCALE)
-ASSIGNMENTS = ("best", "multi")  # detection.assign: assign_targets | assign_targets_multi
+ASSIGNMENTS = ("best", "multi", "neighbours")  # detection.assign: assign_targets | assign_targets_multi | assign_targets_neighbours
+OBJ_TARGETS = ("one", "iou")  # detection.loss.OBJ_TARGETS: objectness target of a responsible prediction (bce loss)
 
 
 @dataclass
@@ -29,7 +30,13 @@ class DetectOptions:
     # per box. On the 128x128 shapes benchmark files, 3 min on 2 CPU cores, equal steps, 2 seeds: mAP@0.5:0.95
     # 0.714 / 0.658 with best, 0.767 / 0.718 with multi at 0.3, 0.804 / 0.776 at 0.5, 0.807 / 0.775 at 0.7.
     assign: str = "multi"
-    assign_threshold: float = 0.5  # detect.assign=multi only
+    assign_threshold: float = 0.5  # detect.assign=multi | neighbours
+    # one: objectness target 1 for a responsible prediction (YOLOv3) | iou: the IoU of its decoded box (YOLOv5); loss=bce only
+    obj_target: str = "one"
+    # loss=bce: total = box_weight * box + obj_weight * (obj + noobj) + cls_weight * cls (each a sum per image)
+    box_weight: float = 1.0
+    obj_weight: float = 1.0
+    cls_weight: float = 1.0
     on_bad_label: str = "fail"  # skip | fail: a bad annotation in a dataset file
     min_objects: int = 1  # generated shapes scenes: objects per scene
     max_objects: int = 6
