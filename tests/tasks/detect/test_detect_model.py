@@ -159,7 +159,9 @@ def test_obj_target_iou_and_loss_weights_change_the_bce_loss_as_documented(tiny_
     w = detection_loss(model, out, boxes, labels, "bce", 0.5, "multi", weights=(2.0, 0.5, 3.0))
     torch.testing.assert_close(w["total"], 2 * one["box"] + 0.5 * (one["obj"] + one["noobj"]) + 3 * one["cls"])
     with pytest.raises(ValueError, match="apply to the bce loss only"):
-        detection_loss(model, out, boxes, labels, "paper", 0.5, "multi", obj_target="iou")
+        detection_loss(model, out, boxes, labels, "paper", 0.5, "multi", weights=(2.0, 1.0, 1.0))
+    paper = detection_loss(model, out, boxes, labels, "paper", 0.5, "multi")  # the notes' loss: target 1 always
+    torch.testing.assert_close(detection_loss(model, out, boxes, labels, "paper", 0.5, "multi", obj_target="iou")["obj"], paper["obj"])
 
 
 def test_to_detections_decodes_by_the_model_s_coding():

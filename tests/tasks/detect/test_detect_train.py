@@ -69,7 +69,6 @@ def test_unused_shared_fields_are_refused(tmp_path, tiny_cfg):
 
 
 @pytest.mark.parametrize("detect, message", [
-    ({"loss": "paper", "obj_target": "iou"}, "detect.obj_target 'iou' applies to --loss bce only"),
     ({"loss": "paper", "obj_weight": 2.0}, "apply to --loss bce only"),
 ])
 def test_bce_only_options_with_the_paper_loss_are_refused(tmp_path, tiny_cfg, detect, message):

@@ -41,8 +41,8 @@ def detection_loss(
     the default of this function) | ``multi`` (also every anchor of shape IoU >= ``assign_threshold``,
     :func:`~dlbox.detection.assign.assign_targets_multi`) | ``neighbours`` (multi, also at the two cells next
     to the centre, :func:`~dlbox.detection.assign.assign_targets_neighbours`; the model must decode by
-    ``yolov5``). ``obj_target`` (``one`` | ``iou``): the objectness target of a positive; ``weights``: the box, objectness
-    and class weights; both for the bce loss only.
+    ``yolov5``). ``obj_target`` (``one`` | ``iou``): the objectness target of a positive (bce; the paper loss keeps
+    its target 1 whatever this says); ``weights``: the box, objectness and class weights (bce only).
     """
     net = unwrap(model)
     outputs = [o.float() for o in outputs]  # mixed precision: the loss in float32
@@ -60,8 +60,8 @@ def detection_loss(
         raise ValueError(f"detect.assign {assign!r} encodes targets by {box_coding(assign)!r} but the model decodes by {coding!r}")
     if loss == "bce":
         return yolo_bce_loss(outputs, targets, net.anchors, net.strides, *weights, coding=coding, obj_target=obj_target)
-    if obj_target != "one" or tuple(weights) != (1.0, 1.0, 1.0):
-        raise ValueError(f"obj_target {obj_target!r} and weights {tuple(weights)} apply to the bce loss only")
+    if tuple(weights) != (1.0, 1.0, 1.0):  # the paper loss has its own (lambda_coord, lambda_noobj) and target 1
+        raise ValueError(f"loss weights {tuple(weights)} apply to the bce loss only")
     return LOSS_FUNCTIONS[loss](outputs, targets, net.anchors, net.strides)
 
 

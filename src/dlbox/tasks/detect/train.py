@@ -3,7 +3,7 @@
 Data (:mod:`~dlbox.tasks.detect.data`), anchors by k-means on the training boxes and the optional darknet
 backbone (:mod:`~dlbox.tasks.detect.model_init`), the step (:mod:`~dlbox.tasks.detect.step`; targets by
 ``detect.assign = "multi"``, every anchor of shape IoU >= 0.5 with a box; the notes' rule available as
-``assign=best``), and at the
+``assign=best``; objectness targets by ``detect.obj_target = "iou"``), and at the
 end the test report (:mod:`~dlbox.tasks.detect.report`): mAP@0.5 and mAP@0.5:0.95, per-class AP,
 precision-recall curves, the confusion matrix, the worst images and inference time.
 """
@@ -55,8 +55,6 @@ def check(cfg: DetectConfig) -> None:
             raise ValueError(f"{option} must be a number >= 0, got {value}")
     if (o.box_weight, o.obj_weight, o.cls_weight) != (1.0, 1.0, 1.0) and o.loss != "bce":
         raise ValueError("detect.box_weight, obj_weight and cls_weight apply to --loss bce only (the notes' loss has lambda_coord 5, lambda_noobj 0.5); leave them at 1")
-    if o.obj_target != "one" and o.loss != "bce":
-        raise ValueError(f"detect.obj_target {o.obj_target!r} applies to --loss bce only (the notes' loss, --loss paper, has target 1); set it to one")
     if not 1 <= o.min_objects <= o.max_objects:
         raise ValueError(f"objects per scene need 1 <= --min-objects <= --max-objects, got {o.min_objects} and {o.max_objects}")
     if o.anchors is not None and (not o.anchors or any(len(a) != 2 or min(a) <= 0 for a in o.anchors)):
