@@ -32,8 +32,8 @@ class DetectOptions:
     assign: str = "multi"
     assign_threshold: float = 0.5  # detect.assign=multi | neighbours
     # iou (default): the objectness target of a responsible prediction is the IoU of its decoded box (YOLOv5), so
-    # scores rank boxes by fit | one: 1 (YOLOv3). loss=bce only (the notes' loss, loss=paper, keeps its target 1). Shapes 1,100 scenes, 552 steps, 1 thread, 2 seeds:
-    # mAP@0.5:0.95 0.786 / 0.759 with iou, 0.776 / 0.749 with one.
+    # scores rank boxes by fit | one: 1 (YOLOv3). loss=bce only (the notes' loss, loss=paper, keeps its target 1).
+    # Shapes, 1,100 scenes, 552 steps, 1 thread, seeds 0 / 1, mAP@0.5:0.95: 0.786 / 0.759 with iou, 0.776 / 0.749 with one.
     obj_target: str = "iou"
     # loss=bce: total = box_weight * box + obj_weight * (obj + noobj) + cls_weight * cls (each a sum per image)
     box_weight: float = 1.0
