@@ -215,3 +215,16 @@ def test_init_from_a_darknet_classification_run(runner, tmp_path):
     key = "features.stem.conv.weight"  # one step at lr 1e-9: the transferred weights are still the classifier's
     assert after[key].shape == before[key].shape and (after[key] - before[key]).abs().max() < 1e-6
     assert json.loads((run / "model.json").read_text())["init"] == str(clf)
+
+
+def test_train_with_neighbour_cells_and_the_notes_objectness_target(runner, tmp_path):
+    run = tmp_path / "run"
+    _ok(runner.invoke(app, ["detect", "train", *TINY, "--max-steps", "2", "--assign", "neighbours", "--obj-target", "one", "--out", str(run)]))
+    meta = json.loads((run / "model.json").read_text())
+    assert meta["assign"] == "neighbours" and meta["box_coding"] == "yolov5"
+    import yaml
+
+    detect = yaml.safe_load((run / "config.yaml").read_text())["detect"]
+    assert detect["obj_target"] == "one" and detect["assign"] == "neighbours"
+    r = runner.invoke(app, ["detect", "train", *TINY, "--max-steps", "2", "--obj-target", "all", "--out", str(tmp_path / "bad")])
+    assert r.exit_code != 0 and "detect.obj_target 'all' is not valid; choose from one, iou" in r.output

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlbox.data.shapes import generate_shapes
-from dlbox.detection.assign import assign_targets, assign_targets_multi
+from dlbox.detection.assign import assign_targets, assign_targets_multi, assign_targets_neighbours
 from dlbox.detection.coder import decode_boxes
 from dlbox.ops.anchors import group_anchors, yolov3_anchors
 from dlbox.ops.boxes import iou_reference, wh_iou, xyxy_to_cxcywh
@@ -223,3 +223,92 @@ def test_multi_one_box_by_hand():
 def test_multi_threshold_out_of_range_is_named():
     with pytest.raises(ValueError, match=r"assign_threshold must lie in \[0, 1\], got 1.5"):
         assign_targets_multi(torch.zeros(1, 1, 4), torch.zeros(1, 1, dtype=torch.long), ANCHORS, STRIDES, GRIDS, assign_threshold=1.5)
+
+
+# --- assign=neighbours: the multi claims, also at the nearer column and row neighbour (YOLOv5 coding) ---
+
+
+def neighbour_cells(cx, cy, s, grid):
+    """The centre cell, then the nearer column neighbour and the nearer row neighbour that lie inside the map."""
+    h, w = grid
+    i, j = min(int(cx // s), w - 1), min(int(cy // s), h - 1)
+    fx, fy = cx / s - i, cy / s - j
+    cells = [(i, j)]
+    ni = i - 1 if fx < 0.5 else i + 1
+    nj = j - 1 if fy < 0.5 else j + 1
+    if 0 <= ni < w:
+        cells.append((ni, j))
+    if 0 <= nj < h:
+        cells.append((i, nj))
+    return cells
+
+
+@settings(max_examples=30, deadline=None)
+@given(scene=scenes(), multi=st.sampled_from([0.3, 0.5, 1.0]))
+def test_neighbours_equal_the_per_box_loop_and_decode_back(scene, multi):
+    boxes, labels = scene
+    targets = assign_targets_neighbours(boxes, labels, ANCHORS, STRIDES, GRIDS, assign_threshold=multi)
+    centre = assign_targets_multi(boxes, labels, ANCHORS, STRIDES, GRIDS, assign_threshold=multi)
+    # the loop: the multi rule's claims (best first, box by box), all centre cells first, then the neighbours
+    b_n, a_n = labels.shape[0], ANCHORS.shape[1]
+    obj = [torch.zeros(b_n, a_n, h, w, dtype=torch.bool) for h, w in GRIDS]
+    owner = [torch.full((b_n, a_n, h, w), -1) for h, w in GRIDS]
+    flat = ANCHORS.reshape(-1, 2)
+    claims = []  # (extra, image, box, flat anchor); a claim that loses its centre cell still claims neighbours
+    for b in range(b_n):
+        for m in range(labels.shape[1]):
+            x1, y1, x2, y2 = boxes[b, m].tolist()
+            if labels[b, m] < 0 or x2 <= x1 or y2 <= y1:
+                continue
+            ious = wh_iou(torch.tensor([[x2 - x1, y2 - y1]]), flat)[0]
+            best = int(ious.argmax())
+            claims.append((0, b, m, best))
+            claims += [(1, b, m, k) for k in range(len(flat)) if k != best and ious[k] >= multi]
+    claims.sort(key=lambda c: c[0])  # best claims first (stable: box by box)
+    for rank in range(3):  # rank 0: centre cells of every claim; 1, 2: the column then the row neighbour
+        for _, b, m, k in claims:
+            lvl, a = divmod(k, a_n)
+            x1, y1, x2, y2 = boxes[b, m].tolist()
+            cells = neighbour_cells((x1 + x2) / 2, (y1 + y2) / 2, STRIDES[lvl], GRIDS[lvl])
+            i_n, j_n = cells[0]
+            nx = [c for c in cells[1:] if c[1] == j_n and c[0] != i_n]
+            ny = [c for c in cells[1:] if c[0] == i_n and c[1] != j_n]
+            pick = [cells[0]] if rank == 0 else (nx if rank == 1 else ny)
+            for i, j in pick:
+                if not obj[lvl][b, a, j, i]:
+                    obj[lvl][b, a, j, i] = True
+                    owner[lvl][b, a, j, i] = m
+    for lvl, (t, c) in enumerate(zip(targets, centre)):
+        assert torch.equal(t.obj, obj[lvl])
+        assert torch.equal(t.gt_index, owner[lvl])
+        assert not (c.obj & ~t.obj).any()  # every centre positive stays one
+        assert torch.equal(t.gt_index[c.obj], c.gt_index[c.obj])
+        assert not (t.obj & t.ignore).any()
+        decoded = decode_boxes(t.offsets, ANCHORS[lvl], STRIDES[lvl], coding="yolov5")[t.obj]
+        torch.testing.assert_close(decoded, xyxy_to_cxcywh(t.boxes[t.obj]), atol=1e-3, rtol=1e-4)
+    assert sum(t.num_dropped for t in targets) == sum(t.num_dropped for t in centre)
+
+
+def test_neighbours_one_box_by_hand():
+    boxes = torch.tensor([[[4.0, 20.0, 20.0, 50.0]]])  # centre (12, 35), 16 x 30
+    anchors = group_anchors(yolov3_anchors(416), STRIDES)
+    targets = assign_targets_neighbours(boxes, torch.tensor([[1]]), anchors, STRIDES, GRIDS, assign_threshold=1.0)
+    # best anchor (16, 30): stride 8, anchor 1; centre cell (1, 4); 12 / 8 = 1.5 -> the right column (2, 4);
+    # 35 / 8 = 4.375 -> the row above (1, 3)
+    t8 = targets[2]
+    cells = sorted((i, j) for _, a, j, i in t8.obj.nonzero().tolist())
+    assert cells == [(1, 3), (1, 4), (2, 4)] and bool(t8.obj[0, 1].sum() == 3)
+    assert not targets[0].obj.any() and not targets[1].obj.any()
+    decoded = decode_boxes(t8.offsets, anchors[2], 8, coding="yolov5")[0, 1]
+    for i, j in cells:
+        torch.testing.assert_close(decoded[j, i], xyxy_to_cxcywh(boxes[0, 0]), atol=1e-4, rtol=1e-5)
+
+
+def test_neighbours_on_generated_scenes_give_more_positives_than_multi():
+    data = generate_shapes(8, seed=2, size=SIZE, min_objects=1, max_objects=4)
+    multi = assign_targets_multi(data["boxes"], data["box_labels"], ANCHORS, STRIDES, GRIDS)
+    near = assign_targets_neighbours(data["boxes"], data["box_labels"], ANCHORS, STRIDES, GRIDS)
+    n_multi, n_near = (sum(int(t.obj.sum()) for t in ts) for ts in (multi, near))
+    assert 1.5 * n_multi <= n_near <= 3 * n_multi  # up to two more per claim; fewer at map borders and collisions
+    with pytest.raises(ValueError, match=r"assign_threshold must lie in \[0, 1\], got -0.1"):
+        assign_targets_neighbours(torch.zeros(1, 1, 4), torch.zeros(1, 1, dtype=torch.long), ANCHORS, STRIDES, GRIDS, assign_threshold=-0.1)

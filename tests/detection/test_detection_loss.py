@@ -105,6 +105,30 @@ def test_bce_loss_equals_torch_bce_and_torchvision_ciou():
     assert float(got["total"]) == pytest.approx((2 * box + 3 * (obj + noobj) + 0.5 * cls) / 2, rel=1e-6)
 
 
+def test_bce_loss_with_iou_targets_and_the_yolov5_coding_written_out():
+    from dlbox.detection.assign import assign_targets_neighbours
+    from dlbox.ops.boxes import iou_reference
+
+    g = torch.Generator().manual_seed(3)
+    outputs = [torch.randn(2, 3, h, w, 5 + C, generator=g, dtype=torch.float64) for h, w in GRIDS]
+    targets = assign_targets_neighbours(BOXES, LABELS, ANCHORS, STRIDES, GRIDS)
+    got = yolo_bce_loss(outputs, targets, ANCHORS, STRIDES, coding="yolov5", obj_target="iou")
+    box = obj = 0.0
+    for p, t, anc, s in zip(outputs, targets, ANCHORS, STRIDES):
+        for b, a, j, i in t.obj.nonzero().tolist():
+            v = p[b, a, j, i].tolist()
+            cx, cy = (i + 2 * sig(v[0]) - 0.5) * s, (j + 2 * sig(v[1]) - 0.5) * s  # b_x = c_x + 2 sigma(t_x) - 0.5
+            bw, bh = anc[a, 0].item() * math.exp(v[2]), anc[a, 1].item() * math.exp(v[3])
+            pred = (cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2)
+            box += float(ciou_loss(torch.tensor([pred], dtype=torch.float64), t.boxes[b, a, j, i][None].double()).sum())
+            target = max(0.0, iou_reference(pred, t.boxes[b, a, j, i].tolist()))  # objectness target: the box's IoU
+            obj += -(target * math.log(sig(v[4])) + (1 - target) * math.log(1 - sig(v[4])))
+    assert float(got["box"]) == pytest.approx(box / 2, rel=1e-6)
+    assert float(got["obj"]) == pytest.approx(obj / 2, rel=1e-6)
+    with pytest.raises(ValueError, match="obj_target 'half' is not valid; choose from one, iou"):
+        yolo_bce_loss(outputs, targets, ANCHORS, STRIDES, obj_target="half")
+
+
 @pytest.mark.parametrize("loss", [yolo_paper_loss, yolo_bce_loss])
 def test_ignored_predictions_carry_no_objectness_penalty(loss):
     outputs, targets = setup(2)

@@ -30,8 +30,9 @@ def train(
     common: dict,
     loss: Optional[str] = typer.Option(None, help="bce (1 - CIoU + BCE) | paper (the notes' squared errors) (default: bce)"),
     multiscale: Optional[str] = typer.Option(None, help="fpn | hierarchy | single | pyramid (notes 3.12.2) (default: fpn)"),
-    assign: Optional[str] = typer.Option(None, help=f"multi (every anchor of shape IoU >= --assign-threshold is responsible) | best (the notes: one anchor per box) (default: {DEFAULTS.detect.assign})"),
-    assign_threshold: Optional[float] = typer.Option(None, help=f"shape IoU that makes an extra anchor responsible, --assign multi (default: {DEFAULTS.detect.assign_threshold})"),
+    assign: Optional[str] = typer.Option(None, help=f"multi (every anchor of shape IoU >= --assign-threshold is responsible) | neighbours (multi, also at the two cells nearest the centre; YOLOv5's decoding b_x = c_x + 2 sigma(t_x) - 0.5) | best (the notes: one anchor per box) (default: {DEFAULTS.detect.assign})"),
+    assign_threshold: Optional[float] = typer.Option(None, help=f"shape IoU that makes an extra anchor responsible, --assign multi | neighbours (default: {DEFAULTS.detect.assign_threshold})"),
+    obj_target: Optional[str] = typer.Option(None, help=f"objectness target of a responsible prediction, --loss bce: one | iou (its box's IoU, YOLOv5) (default: {DEFAULTS.detect.obj_target})"),
     anchors: Optional[str] = typer.Option(None, help="anchors.json from `dlbox detect anchors`, or a YAML list of w,h pixel pairs (default: k-means on the training boxes)"),
     conf_threshold: Optional[float] = typer.Option(None, help="score kept in predictions and the confusion matrix (default: 0.25)"),
     iou_threshold: Optional[float] = typer.Option(None, help="NMS IoU threshold (default: 0.45)"),
@@ -47,7 +48,8 @@ def train(
     from dlbox.tasks.detect.train import train as train_detector
 
     section = {
-        "loss": loss, "multiscale": multiscale, "assign": assign, "assign_threshold": assign_threshold, "anchors": read_anchors(anchors) if anchors else None,
+        "loss": loss, "multiscale": multiscale, "assign": assign, "assign_threshold": assign_threshold, "obj_target": obj_target,
+        "anchors": read_anchors(anchors) if anchors else None,
         "conf_threshold": conf_threshold, "iou_threshold": iou_threshold, "max_detections": max_detections, "multi_label": multi_label,
         "on_bad_label": on_bad_label, "min_objects": min_objects, "max_objects": max_objects,
     }

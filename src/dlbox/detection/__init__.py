@@ -13,18 +13,20 @@ and prediction: ``postprocess(model(images), model.anchors, model.strides)``.
 """
 
 from dlbox.detection.anchors import AnchorFit, box_sizes, kmeans_anchors, mean_best_iou
-from dlbox.detection.assign import ScaleTargets, assign_targets, assign_targets_multi
-from dlbox.detection.coder import anchor_boxes, cell_grid, decode_boxes, encode_boxes
+from dlbox.detection.assign import ScaleTargets, assign_targets, assign_targets_multi, assign_targets_neighbours
+from dlbox.detection.coder import CODINGS, anchor_boxes, cell_grid, decode_boxes, encode_boxes
 from dlbox.detection.loss import yolo_bce_loss, yolo_paper_loss
 from dlbox.detection.postprocess import Detections, decode_outputs, postprocess, select_detections
 
 __all__ = [
+    "CODINGS",
     "AnchorFit",
     "Detections",
     "ScaleTargets",
     "anchor_boxes",
     "assign_targets",
     "assign_targets_multi",
+    "assign_targets_neighbours",
     "box_sizes",
     "cell_grid",
     "decode_boxes",

@@ -17,6 +17,13 @@ and anchor; ``num_dropped`` still counts lost best-anchor claims only. With
 more responsible predictions per box the box regression sees more positives
 per step; ``dlbox detect train`` uses this rule by default (threshold 0.5).
 
+:func:`assign_targets_neighbours` (``detect.assign = "neighbours"``, YOLOv5's
+rule) places each claim of the multi rule also at the two cells nearest the box
+centre (the nearer column neighbour and the nearer row neighbour), up to three
+times the positives. Their offsets use the ``yolov5`` coding
+``b_x = c_x + 2 sigma(t_x) - 0.5`` (:mod:`dlbox.detection.coder`), which reaches
+half a cell beyond the cell; the model then decodes so (its ``box_coding``).
+
 The paper's ignore rule: a prediction that is not responsible but whose box
 overlaps a ground truth by more than ``ignore_threshold`` gets no objectness
 penalty. Its box is either the anchor placed at its cell (the paper's
@@ -94,8 +101,11 @@ def _claims_multi(gt_wh: Tensor, anchors: Tensor, threshold: float) -> tuple[Ten
 def _targets(
     gt_boxes: Tensor, gt_labels: Tensor, anchors: Tensor, strides: Sequence[int], grid_sizes: Sequence[Sequence[int]],
     ignore_threshold: float, candidates: Sequence[Tensor] | None, claim: str, assign_threshold: float,
+    neighbours: bool = False,
 ) -> list[ScaleTargets]:
-    """Both rules: the claims (box, anchor) of ``claim`` placed at the box centre's cell, then the ignore rule."""
+    """Every rule: the claims (box, anchor) of ``claim`` placed at the box centre's cell (and, with
+    ``neighbours``, the two nearest neighbouring cells, encoded in the yolov5 coding), then the ignore rule."""
+    coding = "yolov5" if neighbours else "yolov3"
     _check(gt_boxes, gt_labels, anchors, strides, grid_sizes)
     device = gt_boxes.device
     n_batch, n_anchors = gt_boxes.shape[0], anchors.shape[1]
@@ -111,23 +121,25 @@ def _targets(
     for lvl, (stride, (h, w)) in enumerate(zip(strides, grid_sizes)):
         size = n_batch * n_anchors * h * w
         sel = (level == lvl).nonzero(as_tuple=True)[0]  # (K_l,) claims at this scale, in priority order
-        g_all = cn[sel]
+        g_all, a_all, best_all = cn[sel], ai[sel], cbest[sel]
         # notes 3.12.1: the cell at the centre of the ground truth
         cx = (gt[g_all, 0] / stride).floor().clamp(0, w - 1).long()
         cy = (gt[g_all, 1] / stride).floor().clamp(0, h - 1).long()
-        key = ((bi[g_all] * n_anchors + ai[sel]) * h + cy) * w + cx  # flat index into (B, A, H, W)
+        if neighbours:
+            g_all, a_all, best_all, cx, cy = _with_neighbours(gt[g_all, :2] / stride, g_all, a_all, best_all, cx, cy, h, w)
+        key = ((bi[g_all] * n_anchors + a_all) * h + cy) * w + cx  # flat index into (B, A, H, W)
         order = torch.argsort(key, stable=True)
         first = torch.ones_like(order, dtype=torch.bool)
         first[1:] = key[order][1:] != key[order][:-1]
         win = order[first]  # one claim per (image, anchor, cell)
-        k, g, a = key[win], g_all[win], ai[sel][win]
+        k, g, a = key[win], g_all[win], a_all[win]
         obj = torch.zeros(size, dtype=torch.bool, device=device)
         obj[k] = True
         boxes = torch.zeros(size, 4, device=device)
         boxes[k] = gt_boxes[bi[g], mi[g]].float()
         offsets = torch.zeros(size, 4, device=device)
         cells = torch.stack([cx[win], cy[win]], dim=1)
-        offsets[k] = encode_boxes(gt[g], cells, anchors[lvl].to(gt)[a], stride)
+        offsets[k] = encode_boxes(gt[g], cells, anchors[lvl].to(gt)[a], stride, coding=coding)
         labels = torch.full((size,), -1, dtype=torch.long, device=device)
         labels[k] = gt_labels[bi[g], mi[g]].long()
         gt_index = torch.full((size,), -1, dtype=torch.long, device=device)
@@ -141,7 +153,7 @@ def _targets(
             if cand.shape != (*shape, 4):
                 raise ValueError(f"candidates[{lvl}] must have shape {(*shape, 4)}, got {tuple(cand.shape)}")
         ignore = _ignore(cand.detach(), gt_boxes, valid, ignore_threshold) & ~obj
-        dropped = int(cbest[sel].sum()) - int(cbest[sel][win].sum())
+        dropped = int(best_all.sum()) - int(best_all[win].sum())
         out.append(
             ScaleTargets(
                 obj, ignore, boxes.reshape(*shape, 4), offsets.reshape(*shape, 4),
@@ -149,6 +161,25 @@ def _targets(
             )
         )
     return out
+
+
+def _with_neighbours(
+    centre: Tensor, g: Tensor, a: Tensor, best: Tensor, cx: Tensor, cy: Tensor, h: int, w: int,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Claims at their centre cells -> the same claims, then copies at the nearer column and the nearer row neighbour.
+
+    ``centre (K, 2)`` is the box centre in cells. YOLOv5: the neighbour on the side of the cell the centre
+    is closer to, horizontally and vertically, when it lies inside the map (its decoded centre,
+    ``c_x + 2 sigma(t_x) - 0.5``, can still reach the box: the centre is within half a cell of it). The
+    copies come after every centre claim, so a centre claim wins a collision; they never count as best.
+    """
+    frac = centre - torch.stack([cx, cy], dim=1).to(centre)  # (K, 2) in [0, 1)
+    step = torch.where(frac < 0.5, -1, 1)  # (K, 2): towards the nearer neighbour
+    nx, ny = cx + step[:, 0], cy + step[:, 1]
+    okx, oky = (nx >= 0) & (nx < w), (ny >= 0) & (ny < h)
+    copies = torch.zeros(int(okx.sum()) + int(oky.sum()), dtype=torch.bool, device=best.device)
+    return (torch.cat([g, g[okx], g[oky]]), torch.cat([a, a[okx], a[oky]]), torch.cat([best, copies]),
+            torch.cat([cx, nx[okx], cx[oky]]), torch.cat([cy, cy[okx], ny[oky]]))
 
 
 def assign_targets(
@@ -190,3 +221,23 @@ def assign_targets_multi(
         raise ValueError(f"assign_threshold must lie in [0, 1], got {assign_threshold}")
     return _targets(gt_boxes, gt_labels, anchors, strides, grid_sizes, ignore_threshold, candidates, "multi", assign_threshold)
 
+
+
+def assign_targets_neighbours(
+    gt_boxes: Tensor,
+    gt_labels: Tensor,
+    anchors: Tensor,
+    strides: Sequence[int],
+    grid_sizes: Sequence[Sequence[int]],
+    ignore_threshold: float = 0.5,
+    candidates: Sequence[Tensor] | None = None,
+    assign_threshold: float = 0.5,
+) -> list[ScaleTargets]:
+    """Like :func:`assign_targets_multi`, each claim also at the two cells next to the box centre (YOLOv5).
+
+    The offsets are encoded in the ``yolov5`` coding (:mod:`dlbox.detection.coder`:
+    ``b_x = c_x + 2 sigma(t_x) - 0.5``): a model trained on these targets must be decoded so.
+    """
+    if not 0 <= assign_threshold <= 1:
+        raise ValueError(f"assign_threshold must lie in [0, 1], got {assign_threshold}")
+    return _targets(gt_boxes, gt_labels, anchors, strides, grid_sizes, ignore_threshold, candidates, "multi", assign_threshold, True)

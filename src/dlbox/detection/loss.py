@@ -18,7 +18,10 @@ from torch import Tensor
 
 from dlbox.detection.assign import ScaleTargets
 from dlbox.detection.coder import decode_boxes
-from dlbox.ops.boxes import ciou_loss, cxcywh_to_xyxy
+from dlbox.ops.boxes import box_iou_aligned, ciou_loss, cxcywh_to_xyxy
+
+#: The objectness target of a responsible prediction: 1 (YOLOv3) | the IoU of its decoded box (YOLOv5)
+OBJ_TARGETS = ("one", "iou")
 
 
 def _check(outputs: Sequence[Tensor], targets: Sequence[ScaleTargets], anchors: Tensor, strides: Sequence[int]) -> int:
@@ -82,23 +85,33 @@ def yolo_paper_loss(
 
 def yolo_bce_loss(
     outputs: Sequence[Tensor], targets: Sequence[ScaleTargets], anchors: Tensor, strides: Sequence[int],
-    box_weight: float = 1.0, obj_weight: float = 1.0, cls_weight: float = 1.0,
+    box_weight: float = 1.0, obj_weight: float = 1.0, cls_weight: float = 1.0, coding: str = "yolov3",
+    obj_target: str = "one",
 ) -> dict[str, Tensor]:
     """YOLOv3 as usually trained: ``1 - CIoU`` on decoded boxes, BCE on objectness and classes.
 
-    Objectness: BCE with target 1 for responsible predictions, 0 for the rest
-    except ignored ones (``noobj``, weighted by ``obj_weight`` too). Classes:
-    independent BCE per class (sigmoid, notes 3.12.1) for responsible predictions.
+    Objectness: BCE with target 1 for responsible predictions (``obj_target="iou"``: the IoU of
+    the predicted box with its ground truth, detached and clipped at 0, as YOLOv5 does, so that the
+    score ranks boxes by how well they fit), 0 for the rest except ignored ones (``noobj``, weighted
+    by ``obj_weight`` too). Classes: independent BCE per class (sigmoid, notes 3.12.1) for
+    responsible predictions. ``coding``: how the offsets decode (:data:`dlbox.detection.coder.CODINGS`).
     """
+    if obj_target not in OBJ_TARGETS:
+        raise ValueError(f"obj_target {obj_target!r} is not valid; choose from {', '.join(OBJ_TARGETS)}")
     num_classes = _check(outputs, targets, anchors, strides)
     batch = outputs[0].shape[0]
     parts = {k: outputs[0].new_zeros(()) for k in ("box", "obj", "noobj", "cls")}
     for p, t, anc, stride in zip(outputs, targets, anchors, strides):
         obj = t.obj
-        boxes = cxcywh_to_xyxy(decode_boxes(p[..., :4], anc.to(p), stride))  # (B, A, H, W, 4)
-        parts["box"] = parts["box"] + ciou_loss(boxes[obj], t.boxes[obj].to(p)).sum()
+        boxes = cxcywh_to_xyxy(decode_boxes(p[..., :4], anc.to(p), stride, coding))  # (B, A, H, W, 4)
+        pred_boxes, gt_boxes = boxes[obj], t.boxes[obj].to(p)
+        parts["box"] = parts["box"] + ciou_loss(pred_boxes, gt_boxes).sum()
         logit = p[..., 4]
-        parts["obj"] = parts["obj"] + F.binary_cross_entropy_with_logits(logit[obj], torch.ones_like(logit[obj]), reduction="sum")
+        if obj_target == "iou":  # YOLOv5: the objectness target of a positive is its box's IoU (no gradient through it)
+            target = box_iou_aligned(pred_boxes.detach(), gt_boxes).clamp(min=0)
+        else:
+            target = torch.ones_like(logit[obj])
+        parts["obj"] = parts["obj"] + F.binary_cross_entropy_with_logits(logit[obj], target, reduction="sum")
         neg = logit[~obj & ~t.ignore]
         parts["noobj"] = parts["noobj"] + F.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg), reduction="sum")
         hot = _one_hot(t.labels[obj], num_classes, p.dtype)

@@ -33,8 +33,8 @@ class Detections:
         return [(self.boxes[i, :k], self.scores[i, :k], self.labels[i, :k]) for i, k in enumerate(self.counts.tolist())]
 
 
-def decode_outputs(outputs: Sequence[Tensor], anchors: Tensor, strides: Sequence[int]) -> tuple[Tensor, Tensor, Tensor]:
-    """Raw outputs (list of ``(B, A, H, W, 5 + C)``) -> every prediction of every scale.
+def decode_outputs(outputs: Sequence[Tensor], anchors: Tensor, strides: Sequence[int], coding: str = "yolov3") -> tuple[Tensor, Tensor, Tensor]:
+    """Raw outputs (list of ``(B, A, H, W, 5 + C)``) -> every prediction of every scale (boxes by ``coding``).
 
     Returns ``boxes (B, N, 4)`` xyxy pixels, ``objectness (B, N)`` and
     ``class_probs (B, N, C)`` (sigmoids), with ``N = sum_l A H_l W_l`` in output order.
@@ -44,7 +44,7 @@ def decode_outputs(outputs: Sequence[Tensor], anchors: Tensor, strides: Sequence
     boxes, obj, cls = [], [], []
     for p, anc, stride in zip(outputs, anchors, strides):
         b, c = p.shape[0], p.shape[-1] - 5
-        boxes.append(cxcywh_to_xyxy(decode_boxes(p[..., :4], anc.to(p), stride)).reshape(b, -1, 4))
+        boxes.append(cxcywh_to_xyxy(decode_boxes(p[..., :4], anc.to(p), stride, coding)).reshape(b, -1, 4))
         obj.append(torch.sigmoid(p[..., 4]).reshape(b, -1))
         cls.append(torch.sigmoid(p[..., 5:]).reshape(b, -1, c))
     return torch.cat(boxes, dim=1), torch.cat(obj, dim=1), torch.cat(cls, dim=1)
@@ -82,9 +82,9 @@ def select_detections(
 
 def postprocess(
     outputs: Sequence[Tensor], anchors: Tensor, strides: Sequence[int],
-    conf_threshold: float = 0.25, iou_threshold: float = 0.45, max_detections: int = 100,
+    conf_threshold: float = 0.25, iou_threshold: float = 0.45, max_detections: int = 100, coding: str = "yolov3",
 ) -> Detections:
     """Raw outputs of every scale -> per-image detections (boxes in the network input's pixels)."""
     with torch.no_grad():
-        boxes, obj, cls = decode_outputs(outputs, anchors, strides)
+        boxes, obj, cls = decode_outputs(outputs, anchors, strides, coding)
         return select_detections(boxes, obj, cls, conf_threshold, iou_threshold, max_detections)

@@ -4,7 +4,8 @@ Each head predicts, per cell, ``A`` boxes of ``5 + C`` numbers
 ``(t_x, t_y, t_w, t_h, t_o, p_1..p_C)`` (logits; decoding is
 :mod:`dlbox.detection.coder`). The output is a list over scales, coarsest first,
 of ``(B, A, H_l, W_l, 5 + C)``; ``model.strides`` and the ``model.anchors``
-buffer ``(L, A, 2)`` (pixels) say how to decode each.
+buffer ``(L, A, 2)`` (pixels) say how to decode each, ``model.box_coding`` by which
+formula (``yolov3``, the notes', or ``yolov5``: set by ``dlbox detect train`` for ``--assign neighbours``).
 
 The four multi-scale approaches of notes 3.12.2 are data (:class:`MultiscalePlan`),
 not subclasses: which input scale and which backbone stage feed each head, and
@@ -29,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dlbox.detection.coder import CODINGS
 from dlbox.models.classifier import as_hw
 from dlbox.models.darknet import Backbone, conv_unit, darknet53, darknet_tiny
 from dlbox.models.registry import register_model
@@ -88,9 +90,12 @@ class YOLOv3(nn.Module):
 
     def __init__(
         self, backbone: Backbone, plan: MultiscalePlan, anchors: torch.Tensor, num_classes: int,
-        neck: Sequence[tuple[int, float]],
+        neck: Sequence[tuple[int, float]], box_coding: str = "yolov3",
     ):
         super().__init__()
+        if box_coding not in CODINGS:
+            raise ValueError(f"box_coding {box_coding!r} is not valid; choose from {', '.join(CODINGS)}")
+        self.box_coding = box_coding  # how to decode the offsets (dlbox.detection.coder.CODINGS)
         if anchors.ndim != 3 or anchors.shape[0] != len(plan.strides):
             raise ValueError(f"anchors must be grouped (L={len(plan.strides)}, A, 2), got {tuple(anchors.shape)}")
         self.features = backbone.features
@@ -149,7 +154,7 @@ class YOLOv3(nn.Module):
 
 def _build(backbone: Backbone, default_anchors: torch.Tensor, strides: tuple[int, ...], num_classes: int,
            image_size: int | Sequence[int], anchors: Sequence[Sequence[float]] | None, multiscale: str,
-           neck: Sequence[tuple[int, float]]) -> YOLOv3:
+           neck: Sequence[tuple[int, float]], box_coding: str) -> YOLOv3:
     h, w = as_hw(image_size)
     if h % strides[0] or w % strides[0]:
         raise ValueError(f"image_size must be a multiple of {strides[0]} per side, got {(h, w)}; e.g. {max(1, round(h / 32)) * 32}")
@@ -157,22 +162,22 @@ def _build(backbone: Backbone, default_anchors: torch.Tensor, strides: tuple[int
         raise ValueError(f"num_classes must be at least 1, got {num_classes}")
     plan = make_plan(multiscale, strides)
     a = default_anchors if anchors is None else torch.as_tensor(anchors, dtype=torch.float32)
-    return YOLOv3(backbone, plan, group_anchors(a, plan.strides), num_classes, neck)
+    return YOLOv3(backbone, plan, group_anchors(a, plan.strides), num_classes, neck, box_coding)
 
 
 @register_model("yolov3")
 def yolov3(in_channels: int = 3, num_classes: int = 80, image_size: int | Sequence[int] = 416,
            anchors: Sequence[Sequence[float]] | None = None, width: float = 1.0, depth: float = 1.0,
-           multiscale: str = "fpn") -> YOLOv3:
+           multiscale: str = "fpn", box_coding: str = "yolov3") -> YOLOv3:
     """YOLOv3: Darknet-53, three scales (strides 32, 16, 8), 9 anchors (default: COCO's, rescaled to ``image_size``)."""
     return _build(darknet53(in_channels, width, depth), yolov3_anchors(as_hw(image_size)), (32, 16, 8),
-                  num_classes, image_size, anchors, multiscale, YOLOV3_NECK)
+                  num_classes, image_size, anchors, multiscale, YOLOV3_NECK, box_coding)
 
 
 @register_model("yolov3-tiny")
 def yolov3_tiny(in_channels: int = 3, num_classes: int = 80, image_size: int | Sequence[int] = 416,
                 anchors: Sequence[Sequence[float]] | None = None, width: float = 1.0, depth: float = 1.0,
-                multiscale: str = "fpn") -> YOLOv3:
+                multiscale: str = "fpn", box_coding: str = "yolov3") -> YOLOv3:
     """YOLOv3-tiny: the conv/max-pool backbone, two scales (strides 32, 16), 6 anchors (COCO's by default)."""
     return _build(darknet_tiny(in_channels, width, depth), yolov3_tiny_anchors(as_hw(image_size)), (32, 16),
-                  num_classes, image_size, anchors, multiscale, TINY_NECK)
+                  num_classes, image_size, anchors, multiscale, TINY_NECK, box_coding)

@@ -36,7 +36,7 @@ def test_given_anchors_and_multiscale_reach_the_model(tiny_cfg, bundle):
 @pytest.mark.parametrize(
     "model, kwargs, message",
     [("cnn", {}, "not a detector"), ("yolov3", {"anchors": [[1, 1]]}, "--anchors (detect.anchors)"),
-     ("yolov3", {"num_classes": 2}, "set by dlbox detect itself")],
+     ("yolov3", {"num_classes": 2}, "set by dlbox detect itself"), ("yolov3", {"box_coding": "yolov5"}, "--assign (detect.assign")],
 )
 def test_model_errors(tiny_cfg, bundle, model, kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -130,3 +130,54 @@ def test_single_label_keeps_each_box_s_best_class_only():
     assert multi.labels[0].tolist() == [0, 1] and single.labels[0].tolist() == [0]
     assert single.boxes[0, 0].tolist() == [8.0, 40.0, 24.0, 56.0]  # cell (x 0, y 1) centre at (16, 48), anchor 16 x 16
     assert torch.allclose(single.scores, multi.scores[:, :1])
+
+
+def test_the_assignment_chooses_the_model_s_box_coding_and_a_mismatch_is_refused(tiny_cfg, bundle):
+    torch.manual_seed(0)
+    x, boxes, labels = bundle.train["image"][:8], bundle.train["boxes"][:8], bundle.train["box_labels"][:8]
+    notes = build_model(tiny_cfg(None), bundle)
+    near = build_model(tiny_cfg(None, detect={"assign": "neighbours"}), bundle)
+    assert notes.box_coding == "yolov3" and near.box_coding == "yolov5"
+    parts = detection_loss(near, near(x), boxes, labels, "bce", 0.5, "neighbours")
+    assert all(torch.isfinite(v) for v in parts.values())
+    with pytest.raises(ValueError, match="encodes targets by 'yolov5' but the model decodes by 'yolov3'"):
+        detection_loss(notes, notes(x), boxes, labels, "bce", 0.5, "neighbours")
+    with pytest.raises(ValueError, match="encodes targets by 'yolov3' but the model decodes by 'yolov5'"):
+        detection_loss(near, near(x), boxes, labels, "bce", 0.5, "multi")
+
+
+def test_obj_target_iou_and_loss_weights_change_the_bce_loss_as_documented(tiny_cfg, bundle):
+    torch.manual_seed(0)
+    model = build_model(tiny_cfg(None), bundle)
+    x, boxes, labels = bundle.train["image"][:8], bundle.train["boxes"][:8], bundle.train["box_labels"][:8]
+    out = model(x)
+    one = detection_loss(model, out, boxes, labels, "bce", 0.5, "multi")
+    iou = detection_loss(model, out, boxes, labels, "bce", 0.5, "multi", obj_target="iou")
+    for key in ("box", "noobj", "cls"):  # only the positives' objectness target changes
+        torch.testing.assert_close(iou[key], one[key])
+    assert not torch.allclose(iou["obj"], one["obj"])
+    w = detection_loss(model, out, boxes, labels, "bce", 0.5, "multi", weights=(2.0, 0.5, 3.0))
+    torch.testing.assert_close(w["total"], 2 * one["box"] + 0.5 * (one["obj"] + one["noobj"]) + 3 * one["cls"])
+    with pytest.raises(ValueError, match="apply to the bce loss only"):
+        detection_loss(model, out, boxes, labels, "paper", 0.5, "multi", weights=(2.0, 1.0, 1.0))
+    paper = detection_loss(model, out, boxes, labels, "paper", 0.5, "multi")  # the notes' loss: target 1 always
+    torch.testing.assert_close(detection_loss(model, out, boxes, labels, "paper", 0.5, "multi", obj_target="iou")["obj"], paper["obj"])
+
+
+def test_to_detections_decodes_by_the_model_s_coding():
+    from types import SimpleNamespace
+
+    from dlbox.tasks.detect.step import to_detections
+
+    out = torch.full((1, 1, 2, 2, 5 + 1), -10.0)
+    out[0, 0, 1, 0, :6] = torch.tensor([0.0, 0.0, 0.0, 0.0, 10.0, 10.0])  # sigma(0) = 0.5 in cell (x 0, y 1)
+    for coding, centre in (("yolov3", (16.0, 48.0)), ("yolov5", (16.0, 48.0))):
+        net = SimpleNamespace(anchors=torch.tensor([[[16.0, 16.0]]]), strides=(32,), box_coding=coding)
+        box = to_detections(net, [out], 0.25, 0.45, 10).boxes[0, 0].tolist()
+        assert box == [centre[0] - 8, centre[1] - 8, centre[0] + 8, centre[1] + 8]
+    out[0, 0, 1, 0, :2] = 2.0  # sigma(2) = 0.881: yolov3 0.881 cells, yolov5 2 * 0.881 - 0.5 = 1.262 cells
+    s = float(torch.sigmoid(torch.tensor(2.0)))
+    v3 = to_detections(SimpleNamespace(anchors=torch.tensor([[[16.0, 16.0]]]), strides=(32,), box_coding="yolov3"), [out], 0.25, 0.45, 10)
+    v5 = to_detections(SimpleNamespace(anchors=torch.tensor([[[16.0, 16.0]]]), strides=(32,), box_coding="yolov5"), [out], 0.25, 0.45, 10)
+    assert v3.boxes[0, 0, 0].item() == pytest.approx(s * 32 - 8, abs=1e-4)
+    assert v5.boxes[0, 0, 0].item() == pytest.approx((2 * s - 0.5) * 32 - 8, abs=1e-4)

@@ -43,7 +43,10 @@ def test_training_from_exported_yolo_files_equals_training_from_the_generator(tm
 @pytest.mark.parametrize("field, value, message", [
     ("loss", "mse", "--loss (detect.loss) 'mse' is not valid"),
     ("multiscale", "fancy", "fpn, hierarchy, single, pyramid"),
-    ("assign", "all", "--assign (detect.assign) 'all' is not valid; choose from best, multi"),
+    ("assign", "all", "--assign (detect.assign) 'all' is not valid; choose from best, multi, neighbours"),
+    ("obj_target", "giou", "detect.obj_target 'giou' is not valid; choose from one, iou"),
+    ("box_weight", -1.0, "detect.box_weight must be a number >= 0, got -1.0"),
+    ("cls_weight", float("nan"), "detect.cls_weight must be a number >= 0, got nan"),
     ("assign_threshold", -0.1, "--assign-threshold (detect.assign_threshold) must lie in [0, 1]"),
     ("conf_threshold", 1.5, "must lie in [0, 1]"),
     ("min_objects", 4, "1 <= --min-objects <= --max-objects"),
@@ -63,3 +66,21 @@ def test_a_dataset_without_test_images_is_refused_before_training(tmp_path, tiny
 def test_unused_shared_fields_are_refused(tmp_path, tiny_cfg):
     with pytest.raises(ValueError, match="data.train_per_class is not used by `dlbox detect`"):
         train(tiny_cfg(tmp_path / "run", data={"train_per_class": 5}))
+
+
+@pytest.mark.parametrize("detect, message", [
+    ({"loss": "paper", "obj_weight": 2.0}, "apply to --loss bce only"),
+])
+def test_bce_only_options_with_the_paper_loss_are_refused(tmp_path, tiny_cfg, detect, message):
+    with pytest.raises(ValueError, match=message):
+        train(tiny_cfg(tmp_path / "run", detect=detect))
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_neighbours_run_saves_a_model_that_decodes_by_yolov5(tmp_path, tiny_cfg):
+    from dlbox.model_io import load_model
+
+    run = train(tiny_cfg(tmp_path / "run", detect={"assign": "neighbours", "obj_target": "iou"}))
+    meta = json.loads((run / "model.json").read_text())
+    assert meta["assign"] == "neighbours" and meta["box_coding"] == "yolov5" and meta["kwargs"]["box_coding"] == "yolov5"
+    assert load_model(run).box_coding == "yolov5"  # dlbox detect predict decodes as the run trained

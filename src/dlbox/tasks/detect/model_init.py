@@ -31,15 +31,23 @@ def fit_anchors(boxes: torch.Tensor, labels: torch.Tensor, k: int, seed: int = 0
     return kmeans_anchors(wh, k=k, seed=seed)
 
 
+def box_coding(assign: str) -> str:
+    """The box coding (:data:`dlbox.detection.coder.CODINGS`) that the targets of ``detect.assign`` are encoded in."""
+    return "yolov5" if assign == "neighbours" else "yolov3"
+
+
 def build_model(cfg: Any, bundle: DataBundle) -> nn.Module:
     name = cfg.model.name
     if name not in BACKBONE_OF:
         raise ValueError(f"--model {name!r} is not a detector; detectors: {', '.join(BACKBONE_OF)}")
     kwargs = dict(cfg.model.kwargs)
-    for key in ("anchors", "multiscale", "num_classes", "in_channels", "image_size"):
+    for key in ("anchors", "multiscale", "num_classes", "in_channels", "image_size", "box_coding"):
         if key in kwargs:
             raise ValueError(f"--model-arg {key} is set by dlbox detect itself; use " + (
-                f"--{key} (detect.{key})" if key in ("anchors", "multiscale") else "the dataset"))
+                f"--{key} (detect.{key})" if key in ("anchors", "multiscale") else
+                "--assign (detect.assign: neighbours decodes by yolov5, the others by yolov3)" if key == "box_coding" else "the dataset"))
+    # the neighbour cells' targets are encoded in YOLOv5's coding (detection.assign.assign_targets_neighbours)
+    kwargs["box_coding"] = box_coding(cfg.detect.assign)
     source = _backbone_source(cfg, name, kwargs) if cfg.init else None
     if source is not None:  # the backbone's shape is the classifier's
         kwargs.update({k: source["kwargs"].get(k, 1.0) for k in ("width", "depth")})

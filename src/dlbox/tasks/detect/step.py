@@ -20,23 +20,29 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from dlbox.detection import Detections, assign_targets, assign_targets_multi, decode_outputs, select_detections, yolo_bce_loss, yolo_paper_loss
+from dlbox.detection import (
+    Detections, assign_targets, assign_targets_multi, assign_targets_neighbours, decode_outputs, select_detections, yolo_bce_loss, yolo_paper_loss,
+)
 from dlbox.engine.run import unwrap
 from dlbox.engine.training import Run
 from dlbox.tasks.detect.augment import augment_detection
+from dlbox.tasks.detect.model_init import box_coding
 
 LOSS_FUNCTIONS: dict[str, Callable[..., dict[str, Tensor]]] = {"bce": yolo_bce_loss, "paper": yolo_paper_loss}
 
 
 def detection_loss(
     model: nn.Module, outputs: list[Tensor], boxes: Tensor, labels: Tensor, loss: str, ignore_threshold: float,
-    assign: str = "best", assign_threshold: float = 0.5,
+    assign: str = "best", assign_threshold: float = 0.5, obj_target: str = "one", weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
 ) -> dict[str, Tensor]:
     """The parts of ``loss`` (``bce`` | ``paper``) for raw outputs ``[(B, A, H_l, W_l, 5 + C)]`` and padded ground truths.
 
     ``assign``: ``best`` (the notes' one positive per box, :func:`~dlbox.detection.assign.assign_targets`;
     the default of this function) | ``multi`` (also every anchor of shape IoU >= ``assign_threshold``,
-    :func:`~dlbox.detection.assign.assign_targets_multi`; the default of ``dlbox detect train``).
+    :func:`~dlbox.detection.assign.assign_targets_multi`) | ``neighbours`` (multi, also at the two cells next
+    to the centre, :func:`~dlbox.detection.assign.assign_targets_neighbours`; the model must decode by
+    ``yolov5``). ``obj_target`` (``one`` | ``iou``): the objectness target of a positive (bce; the paper loss keeps
+    its target 1 whatever this says); ``weights``: the box, objectness and class weights (bce only).
     """
     net = unwrap(model)
     outputs = [o.float() for o in outputs]  # mixed precision: the loss in float32
@@ -45,9 +51,23 @@ def detection_loss(
         targets = assign_targets(boxes, labels, net.anchors, net.strides, grids, ignore_threshold)
     elif assign == "multi":
         targets = assign_targets_multi(boxes, labels, net.anchors, net.strides, grids, ignore_threshold, assign_threshold=assign_threshold)
+    elif assign == "neighbours":
+        targets = assign_targets_neighbours(boxes, labels, net.anchors, net.strides, grids, ignore_threshold, assign_threshold=assign_threshold)
     else:
-        raise ValueError(f"detect.assign {assign!r} is not valid; choose from best, multi")
+        raise ValueError(f"detect.assign {assign!r} is not valid; choose from best, multi, neighbours")
+    coding = getattr(net, "box_coding", "yolov3")
+    if coding != box_coding(assign):
+        raise ValueError(f"detect.assign {assign!r} encodes targets by {box_coding(assign)!r} but the model decodes by {coding!r}")
+    if loss == "bce":
+        return yolo_bce_loss(outputs, targets, net.anchors, net.strides, *weights, coding=coding, obj_target=obj_target)
+    if tuple(weights) != (1.0, 1.0, 1.0):  # the paper loss has its own (lambda_coord, lambda_noobj) and target 1
+        raise ValueError(f"loss weights {tuple(weights)} apply to the bce loss only")
     return LOSS_FUNCTIONS[loss](outputs, targets, net.anchors, net.strides)
+
+
+def loss_weights(opts: Any) -> tuple[float, float, float]:
+    """``detect.box_weight, obj_weight, cls_weight`` as the bce loss takes them."""
+    return (opts.box_weight, opts.obj_weight, opts.cls_weight)
 
 
 class DetectionStep:
@@ -68,7 +88,7 @@ class DetectionStep:
             x, boxes, labels = augment_detection(x, boxes, labels)
             x = x.contiguous(memory_format=run.memory_format)
         o = self.opts
-        parts = detection_loss(model, model(x), boxes, labels, o.loss, o.ignore_threshold, o.assign, o.assign_threshold)
+        parts = detection_loss(model, model(x), boxes, labels, o.loss, o.ignore_threshold, o.assign, o.assign_threshold, o.obj_target, loss_weights(o))
         run.optimize(parts["total"])
         return {"loss": parts["total"].detach(), **{k: parts[k].detach() for k in ("box", "obj", "noobj", "cls")}}
 
@@ -97,7 +117,7 @@ def predict_split(run: Run, loader: Iterable[dict[str, Tensor]], conf_threshold:
             boxes, labels = batch["boxes"].to(run.device), batch["box_labels"].to(run.device)
             outputs = [o.float() for o in model(x)]
             if with_loss:
-                total += float(detection_loss(model, outputs, boxes, labels, opts.loss, opts.ignore_threshold, opts.assign, opts.assign_threshold)["total"]) * len(x)
+                total += float(detection_loss(model, outputs, boxes, labels, opts.loss, opts.ignore_threshold, opts.assign, opts.assign_threshold, opts.obj_target, loss_weights(opts))["total"]) * len(x)
                 count += len(x)
             found.append(_cpu(to_detections(net, outputs, conf_threshold, opts.iou_threshold, opts.max_detections, opts.multi_label)))
             gt_boxes.append(boxes.cpu())
@@ -116,7 +136,7 @@ def to_detections(net: nn.Module, outputs: list[Tensor], conf_threshold: float, 
     Classes are independent sigmoids (YOLOv3), so one box may score for several classes; without
     ``multi_label`` each box keeps only its most probable class (one object, one label).
     """
-    boxes, objectness, class_probs = decode_outputs([o.float() for o in outputs], net.anchors, net.strides)
+    boxes, objectness, class_probs = decode_outputs([o.float() for o in outputs], net.anchors, net.strides, getattr(net, "box_coding", "yolov3"))
     if not multi_label:
         class_probs = class_probs * F.one_hot(class_probs.argmax(-1), class_probs.shape[-1])  # (B, N, C)
     return select_detections(boxes, objectness, class_probs, conf_threshold, iou_threshold, max_detections)

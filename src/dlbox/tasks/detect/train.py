@@ -3,7 +3,7 @@
 Data (:mod:`~dlbox.tasks.detect.data`), anchors by k-means on the training boxes and the optional darknet
 backbone (:mod:`~dlbox.tasks.detect.model_init`), the step (:mod:`~dlbox.tasks.detect.step`; targets by
 ``detect.assign = "multi"``, every anchor of shape IoU >= 0.5 with a box; the notes' rule available as
-``assign=best``), and at the
+``assign=best``; objectness targets by ``detect.obj_target = "iou"``), and at the
 end the test report (:mod:`~dlbox.tasks.detect.report`): mAP@0.5 and mAP@0.5:0.95, per-class AP,
 precision-recall curves, the confusion matrix, the worst images and inference time.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbox.engine.training import Recipe, Run
-from dlbox.tasks.detect.config import ASSIGNMENTS, LOSSES, MULTISCALE, DetectConfig
+from dlbox.tasks.detect.config import ASSIGNMENTS, LOSSES, MULTISCALE, OBJ_TARGETS, DetectConfig
 
 # Shared fields a detection run does not use (setting one is an error; the CLI hides their options):
 UNUSED = (
@@ -36,7 +36,8 @@ def train(cfg: DetectConfig | None = None, resume: str | Path | None = None, cha
 def check(cfg: DetectConfig) -> None:
     o = cfg.detect
     choices = [("--loss (detect.loss)", o.loss, LOSSES), ("--multiscale (detect.multiscale)", o.multiscale, MULTISCALE),
-               ("--assign (detect.assign)", o.assign, ASSIGNMENTS), ("--on-bad-label (detect.on_bad_label)", o.on_bad_label, ("skip", "fail"))]
+               ("--assign (detect.assign)", o.assign, ASSIGNMENTS), ("detect.obj_target", o.obj_target, OBJ_TARGETS),
+               ("--on-bad-label (detect.on_bad_label)", o.on_bad_label, ("skip", "fail"))]
     for option, value, valid in choices:
         if value not in valid:
             raise ValueError(f"{option} {value!r} is not valid; choose from {', '.join(valid)}")
@@ -49,6 +50,11 @@ def check(cfg: DetectConfig) -> None:
             raise ValueError(f"{option} must lie in [0, 1], got {value}")
     if o.max_detections < 1:
         raise ValueError(f"--max-detections (detect.max_detections) must be at least 1, got {o.max_detections}")
+    for option, value in [("detect.box_weight", o.box_weight), ("detect.obj_weight", o.obj_weight), ("detect.cls_weight", o.cls_weight)]:
+        if not value >= 0:
+            raise ValueError(f"{option} must be a number >= 0, got {value}")
+    if (o.box_weight, o.obj_weight, o.cls_weight) != (1.0, 1.0, 1.0) and o.loss != "bce":
+        raise ValueError("detect.box_weight, obj_weight and cls_weight apply to --loss bce only (the notes' loss has lambda_coord 5, lambda_noobj 0.5); leave them at 1")
     if not 1 <= o.min_objects <= o.max_objects:
         raise ValueError(f"objects per scene need 1 <= --min-objects <= --max-objects, got {o.min_objects} and {o.max_objects}")
     if o.anchors is not None and (not o.anchors or any(len(a) != 2 or min(a) <= 0 for a in o.anchors)):
@@ -96,6 +102,7 @@ def model_meta(run: Run) -> dict[str, Any]:
         "multiscale": o.multiscale,
         "loss": o.loss,
         "assign": o.assign,
+        "box_coding": getattr(net, "box_coding", "yolov3"),
         "thresholds": {"conf": o.conf_threshold, "eval_conf": o.eval_conf_threshold, "iou": o.iou_threshold,
                        "max_detections": o.max_detections, "multi_label": o.multi_label},
     }
