@@ -93,7 +93,7 @@ def vae_run(tmp_path_factory, evaluator_run) -> Path:
         (["train"], "say which generative model to train: --model vae|gan|flow|diffusion"),
         (["train", "--model", "pixelcnn"], "'pixelcnn' is not valid; choose from vae, gan, flow, diffusion"),
         (["train", "--model", "gan", "--beta", "2"], "generate.beta does nothing with --model gan (only vae uses it)"),
-        (["train", "--model", "gan", "--image-size", "12"], "image_size must be square with side 4 * 2^n"),
+        (["train", "--model", "gan", "--image-size", "12"], "image_size must be square with side 2 * 2^n"),
         (["train", "--model", "flow", "--evaluator", "nowhere"], "run directory nowhere does not exist"),
         (["train", "--model", "vae", "--data", "mnist"], "valid datasets"),
         (["train", "--model", "diffusion", "--ddim-steps", "2000"], "generate.ddim_steps must be in 1..1000"),

@@ -27,6 +27,18 @@ def test_discriminator_loss_by_hand():
     assert float(discriminator_loss(REAL, FAKE)) == pytest.approx(float(bce), rel=1e-6)
 
 
+def test_one_sided_label_smoothing_by_hand():
+    # real targets 0.9 (binary cross-entropy), fake targets still 0
+    smoothed = discriminator_loss(REAL, FAKE, real_label=0.9)
+    bce = F.binary_cross_entropy_with_logits(REAL, torch.full((2,), 0.9)) + F.binary_cross_entropy_with_logits(FAKE, torch.zeros(2))
+    assert float(smoothed) == pytest.approx(float(bce), rel=1e-6)
+    assert float(discriminator_loss(REAL, FAKE, real_label=1.0)) == pytest.approx(float(discriminator_loss(REAL, FAKE)), rel=1e-7)
+    # the smoothed loss of a real logit is smallest at logit(0.9), not at +infinity: an overconfident D pays
+    a = torch.linspace(0.0, 6.0, 601)
+    per_logit = 0.9 * F.softplus(-a) + 0.1 * F.softplus(a)
+    assert float(a[per_logit.argmin()]) == pytest.approx(math.log(9), abs=0.01)
+
+
 def test_generator_losses_by_hand():
     assert float(generator_loss_nonsaturating(FAKE)) == pytest.approx(-(math.log(sigmoid(-1)) + math.log(sigmoid(3))) / 2, rel=1e-6)
     assert float(generator_loss_saturating(FAKE)) == pytest.approx((math.log(1 - sigmoid(-1)) + math.log(1 - sigmoid(3))) / 2, rel=1e-6)

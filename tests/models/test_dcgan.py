@@ -31,3 +31,20 @@ def test_dcgan_init_and_errors():
         create_model("dcgan_discriminator", image_size=(8, 16))
     with pytest.raises(ValueError, match="latent codes"):
         create_model("dcgan_generator", latent_dim=4)(torch.randn(2, 5))
+
+
+def test_base_two_doubles_the_stages_from_a_2x2_projection():
+    torch.manual_seed(0)
+    g = create_model("dcgan_generator", image_size=8, latent_dim=6, width=8, base=2)
+    d = create_model("dcgan_discriminator", image_size=8, width=8, base=2)
+    assert [n for n, _ in g.body.named_children()] == ["project", "up1", "up2"]
+    assert [n for n, _ in d.body.named_children()] == ["down1", "down2", "classifier"]
+    assert g.body.project.deconv.kernel_size == (2, 2) and g.body.project.deconv.out_channels == 16  # width * 2^(n-1)
+    assert d.body.classifier.kernel_size == (2, 2) and d.body.classifier.in_channels == 16
+    z = torch.randn(3, 6)
+    assert g.body.project(z[:, :, None, None]).shape == (3, 16, 2, 2)
+    assert d(g(z)).shape == (3,)
+    with pytest.raises(ValueError, match="2 \\* 2\\^n"):
+        create_model("dcgan_generator", image_size=12, base=2)
+    with pytest.raises(ValueError, match="base must be one of"):
+        create_model("dcgan_discriminator", image_size=8, base=3)

@@ -39,3 +39,9 @@ def test_gan_rebuilds_through_model_io(tmp_path):
     back = load_model(tmp_path)
     z = torch.randn(2, 4)
     assert torch.equal(back(z), m.eval()(z)) and back.latent_dim == 4
+
+
+def test_gan_passes_base_to_both_players():
+    m = create_model("gan", latent_dim=4, g_width=8, d_width=8, base=2)
+    assert hasattr(m.generator.body, "up2") and hasattr(m.discriminator.body, "down2")
+    assert m(m(torch.randn(2, 4)), part="discriminator").shape == (2,)

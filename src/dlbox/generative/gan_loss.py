@@ -10,9 +10,14 @@ import torch
 import torch.nn.functional as F
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """``-E[log sigma(D(x))] - E[log(1 - sigma(D(G(z))))]``: real labelled 1, fake 0 (Goodfellow eq. 1)."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
+    """``-E[log sigma(D(x))] - E[log(1 - sigma(D(G(z))))]``: real labelled 1, fake 0 (Goodfellow eq. 1).
+
+    ``real_label`` < 1 is one-sided label smoothing (Salimans et al. 2016, section 3.4): the real images' target
+    is ``real_label``, ``-E[t log sigma(D(x)) + (1 - t) log(1 - sigma(D(x)))]``, the fakes' stays 0.
+    """
+    real = real_label * F.softplus(-real_logits) + (1.0 - real_label) * F.softplus(real_logits)
+    return real.mean() + F.softplus(fake_logits).mean()
 
 
 def generator_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:

@@ -43,8 +43,10 @@ def gan(
     latent_dim: int = 32,
     g_width: int = 64,
     d_width: int = 64,
+    base: int = 4,
 ) -> GAN:
-    """``dcgan_generator(latent_dim, width=g_width)`` and ``dcgan_discriminator(width=d_width)`` for one image shape."""
-    generator = dcgan_generator(in_channels=in_channels, image_size=image_size, latent_dim=latent_dim, width=g_width)
-    discriminator = dcgan_discriminator(in_channels=in_channels, image_size=image_size, width=d_width)
+    """``dcgan_generator(latent_dim, width=g_width)`` and ``dcgan_discriminator(width=d_width)`` for one image shape,
+    both from the same ``base`` (the side of the generator's projection and the discriminator's last map: 2 or 4)."""
+    generator = dcgan_generator(in_channels=in_channels, image_size=image_size, latent_dim=latent_dim, width=g_width, base=base)
+    discriminator = dcgan_discriminator(in_channels=in_channels, image_size=image_size, width=d_width, base=base)
     return GAN(generator, discriminator)

@@ -25,7 +25,7 @@ def test_the_plain_config_is_the_diffusion_default_and_kinds_differ():
         default_config("pixelcnn")
 
 
-OTHER_VALUES = {"beta": 2.0, "likelihood": "gaussian", "sigma": 0.2, "gan_loss": "hinge", "adam_beta1": 0.9, "temperature": 0.7,
+OTHER_VALUES = {"beta": 2.0, "likelihood": "gaussian", "sigma": 0.2, "gan_loss": "hinge", "adam_beta1": 0.9, "real_label": 0.9, "temperature": 0.7,
                 "noise_schedule": "linear", "timesteps": 500, "sampler": "ddpm", "ddim_steps": 20, "eta": 1.0}
 
 
@@ -85,4 +85,27 @@ def test_network_monitor_and_unused_fields_are_checked():
     cfg = default_config("vae")
     cfg.data.augment = True
     with pytest.raises(ValueError, match="data.augment is not used by `dlbox generate`"):
+        check_config(RECIPE, cfg)
+
+
+def test_the_gan_default_has_two_stages_per_player_on_digits_and_keeps_its_final_weights():
+    from dlbox.models import create_model
+
+    cfg = default_config("gan")
+    model = create_model(cfg.model.name, in_channels=1, image_size=8, **cfg.model.kwargs)
+    # 8x8 from a 2x2 projection: two hidden layers per player (one each from 4x4 underfits: the discriminator sits at chance)
+    assert [n for n, _ in model.generator.body.named_children()] == ["project", "up1", "up2"]
+    assert [n for n, _ in model.discriminator.body.named_children()] == ["down1", "down2", "classifier"]
+    # the entropy monitor is an alarm only: without early stopping no earlier checkpoint replaces the final EMA weights
+    assert cfg.train.patience is None and cfg.train.ema
+    assert cfg.generate.gan_loss == "nonsaturating" and cfg.generate.real_label == 0.9  # one-sided label smoothing
+
+
+def test_real_label_is_checked():
+    cfg = default_config("gan")
+    cfg.generate.real_label = 0.5
+    with pytest.raises(ValueError, match=r"generate.real_label must be in \(0.5, 1\], got 0.5"):
+        check_config(RECIPE, cfg)
+    cfg.generate.real_label = 1.01
+    with pytest.raises(ValueError, match="generate.real_label must be in"):
         check_config(RECIPE, cfg)

@@ -71,12 +71,12 @@ def test_gan_step_alternates_the_players_each_with_its_own_optimizer(tiny_cfg, d
     assert gan.generator.training  # validation without EMA leaves the generator training
 
 
-@pytest.mark.parametrize("loss", ["nonsaturating", "hinge"])
-def test_gan_losses_reported_are_those_of_gan_loss(tiny_cfg, digits, loss):
+@pytest.mark.parametrize(("loss", "real_label"), [("nonsaturating", 1.0), ("hinge", 1.0), ("nonsaturating", 0.9), ("hinge", 0.9)])
+def test_gan_losses_reported_are_those_of_gan_loss(tiny_cfg, digits, loss, real_label):
     from dlbox.generative import gan_loss
     from dlbox.tasks.generate.gan_step import GANStep
 
-    run = live_run(tiny_cfg("gan", None, None, gan_loss=loss), digits, create_model("cnn", channels=[4], convs_per_stage=1))
+    run = live_run(tiny_cfg("gan", None, None, gan_loss=loss, real_label=real_label), digits, create_model("cnn", channels=[4], convs_per_stage=1))
     step = GANStep(run)
     gan = run.model.module
     start = copy.deepcopy(gan)
@@ -91,7 +91,8 @@ def test_gan_losses_reported_are_those_of_gan_loss(tiny_cfg, digits, loss):
             "hinge": (gan_loss.discriminator_loss_hinge, gan_loss.generator_loss_hinge)}[loss]
     with torch.no_grad():
         fake = start.generator(z)
-        expected_d = d(start.discriminator(batch["image"]), start.discriminator(fake))
+        smoothing = {"real_label": real_label} if loss == "nonsaturating" else {}  # one-sided label smoothing; hinge: none
+        expected_d = d(start.discriminator(batch["image"]), start.discriminator(fake), **smoothing)
         expected_g = g(gan.discriminator(fake))
     assert float(out["d_loss"]) == pytest.approx(float(expected_d), rel=1e-5)
     assert float(out["g_loss"]) == pytest.approx(float(expected_g), rel=1e-5)

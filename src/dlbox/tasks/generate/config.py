@@ -29,7 +29,7 @@ PATIENCE = 25
 # generate.* fields that only one kind reads: setting one for another kind is an error
 KIND_OF_FIELD = {
     "beta": "vae", "likelihood": "vae", "sigma": "vae",
-    "gan_loss": "gan", "adam_beta1": "gan",
+    "gan_loss": "gan", "adam_beta1": "gan", "real_label": "gan",
     "temperature": "flow",
     "noise_schedule": "diffusion", "timesteps": "diffusion", "sampler": "diffusion", "ddim_steps": "diffusion", "eta": "diffusion",
 }
@@ -47,6 +47,8 @@ class GenerateOptions:
     # gan (notes 4.2)
     gan_loss: str = "nonsaturating"  # nonsaturating | hinge
     adam_beta1: float = 0.5  # Adam's first-moment decay for both players (Radford et al. 2016, section 4)
+    real_label: float = 1.0  # nonsaturating loss: the discriminator's target for real images; < 1: one-sided label
+    # smoothing (Salimans et al. 2016, 3.4). The hinge loss has no labels (its margin bounds D's confidence) and ignores it
     # flow (notes 4.3)
     temperature: float = 1.0  # samples invert z ~ N(0, temperature^2 I)
     # diffusion (notes 4.4)
@@ -93,7 +95,11 @@ def default_config(kind: str = "diffusion") -> GenerateConfig:
         cfg.train.epochs, cfg.train.batch_size, cfg.train.ema, cfg.train.max_time = 200, 64, False, 150.0
         cfg.train.patience = PATIENCE  # selected on validation: 1,437 digits overfit within a few hundred epochs
     elif kind == "gan":
-        cfg.model.kwargs = {"latent_dim": 32, "g_width": 128, "d_width": 128}
+        # Digits 8x8, 12,000 steps (5 minutes on two idle cores), Frechet distance / floor: base 2 gives each player two
+        # stride-2 stages (base 4, widths 128: one hidden layer each, D at chance, 14.3x); widths 32/32: 4.3x, D 64: 3.3x,
+        # with one-sided label smoothing 0.9: 3.1x; G 32 / D 64 steps as fast as the one-stage width-128 pair did.
+        cfg.model.kwargs = {"latent_dim": 32, "g_width": 32, "d_width": 64, "base": 2}
+        cfg.generate.real_label = 0.9
         cfg.optim.lr = 5e-4
         cfg.train.epochs, cfg.train.batch_size, cfg.train.ema_decay, cfg.train.max_time = 300, 64, 0.999, 150.0
         cfg.train.monitor = "val_class_entropy"
@@ -119,7 +125,8 @@ def check_options(cfg: GenerateConfig) -> None:
         if value not in valid:
             raise ValueError(f"generate.{key} {value!r} is not valid; choose from {', '.join(valid)}")
     bounds = [("beta", g.beta, g.beta >= 0, "non-negative"), ("sigma", g.sigma, g.sigma > 0, "positive"),
-              ("adam_beta1", g.adam_beta1, 0 <= g.adam_beta1 < 1, "in [0, 1)"), ("temperature", g.temperature, g.temperature > 0, "positive"),
+              ("adam_beta1", g.adam_beta1, 0 <= g.adam_beta1 < 1, "in [0, 1)"),
+              ("real_label", g.real_label, 0.5 < g.real_label <= 1, "in (0.5, 1]"), ("temperature", g.temperature, g.temperature > 0, "positive"),
               ("timesteps", g.timesteps, g.timesteps >= 1, "at least 1"), ("eta", g.eta, g.eta >= 0, "non-negative"),
               ("ddim_steps", g.ddim_steps, 1 <= g.ddim_steps <= g.timesteps, f"in 1..{g.timesteps} (generate.timesteps)"),
               ("samples", g.samples, g.samples >= 2, "at least 2"), ("grid", g.grid, g.grid >= 1, "at least 1"),
