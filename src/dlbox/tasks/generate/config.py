@@ -29,6 +29,7 @@ KIND_OF_FIELD = {
     "gan_loss": "gan", "adam_beta1": "gan",
     "temperature": "flow",
     "noise_schedule": "diffusion", "timesteps": "diffusion", "sampler": "diffusion", "ddim_steps": "diffusion", "eta": "diffusion",
+    "min_snr_gamma": "diffusion",
 }
 
 
@@ -52,6 +53,7 @@ class GenerateOptions:
     sampler: str = "ddim"  # ddim | ddpm (ancestral, T steps)
     ddim_steps: int = 50  # DDIM steps S <= T
     eta: float = 0.0  # DDIM noise: 0 deterministic, 1 DDPM-like
+    min_snr_gamma: float | None = None  # Min-SNR-gamma loss weights (Hang et al. 2023); None: unweighted L_simple
     # what the finished run measures
     samples: int = 1000  # generated images for the Frechet distance and the class scores
     evaluator: str | None = None  # a classify run on the same data; None: train one (cached per dataset)
@@ -117,7 +119,8 @@ def check_options(cfg: GenerateConfig) -> None:
               ("timesteps", g.timesteps, g.timesteps >= 1, "at least 1"), ("eta", g.eta, g.eta >= 0, "non-negative"),
               ("ddim_steps", g.ddim_steps, 1 <= g.ddim_steps <= g.timesteps, f"in 1..{g.timesteps} (generate.timesteps)"),
               ("samples", g.samples, g.samples >= 2, "at least 2"), ("grid", g.grid, g.grid >= 1, "at least 1"),
-              ("interpolation_steps", g.interpolation_steps, g.interpolation_steps >= 2, "at least 2")]
+              ("interpolation_steps", g.interpolation_steps, g.interpolation_steps >= 2, "at least 2"),
+              ("min_snr_gamma", g.min_snr_gamma, g.min_snr_gamma is None or g.min_snr_gamma > 0, "positive or null (unweighted)")]
     for key, value, ok, what in bounds:
         if not ok:
             raise ValueError(f"generate.{key} must be {what}, got {value}")
