@@ -68,7 +68,8 @@ class GenerateConfig(TrainRunConfig):
     model: ModelConfig = field(default_factory=lambda: ModelConfig(name="diffusion_unet", kwargs={"width": 32, "mults": [1, 2]}))
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=2e-3, schedule="none"))  # constant: the EMA averages
     train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(epochs=150, batch_size=128, monitor="val_loss", ema=True, ema_decay=0.995, max_time=120.0)
+        default_factory=lambda: TrainConfig(epochs=150, batch_size=128, monitor="val_loss", ema=True, ema_decay=0.999, ema_warmup=True,
+                                    max_time=120.0)
     )
     generate: GenerateOptions = field(default_factory=GenerateOptions)
 
@@ -93,6 +94,7 @@ def default_config(kind: str = "diffusion") -> GenerateConfig:
         cfg.model.kwargs = {"latent_dim": 32, "g_width": 128, "d_width": 128}
         cfg.optim.lr = 5e-4
         cfg.train.epochs, cfg.train.batch_size, cfg.train.ema_decay, cfg.train.max_time = 300, 64, 0.999, 150.0
+        cfg.train.ema_warmup = False  # tuned without the warm-up
         cfg.train.monitor = "val_class_entropy"
     elif kind == "flow":
         cfg.model.kwargs = {"num_scales": 2, "hidden": 64, "depth": 2}
