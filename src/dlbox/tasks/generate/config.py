@@ -67,7 +67,8 @@ class GenerateOptions:
 class GenerateConfig(TrainRunConfig):
     """``dlbox generate train``: the shared sections (with the diffusion defaults) plus ``generate``."""
 
-    model: ModelConfig = field(default_factory=lambda: ModelConfig(name="diffusion_unet", kwargs={"width": 32, "mults": [1, 2]}))
+    # width 16: ~2.4x the steps of width 32 in the same time on a CPU; at equal time (3,500 vs 1,500 steps) the better model
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(name="diffusion_unet", kwargs={"width": 16, "mults": [1, 2]}))
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=2e-3, schedule="none"))  # constant: the EMA averages
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=150, batch_size=128, monitor="val_loss", ema=True, ema_decay=0.999, ema_warmup=True,
