@@ -91,7 +91,8 @@ def train_shapes(out: Path, minutes: float, log: Any) -> dict[str, Any]:
     from dlbox.tasks.generate.train import train
 
     cfg = _config("diffusion", out / "shapes-diffusion", minutes, name="shapes", image_size=32)
-    cfg.model.kwargs = {"width": 32, "mults": [1, 2, 2]}
+    # 2x2 patches: ~2.8x cheaper steps than the pixel U-Net at 32x32 (349 vs 994 ms per batch of 32, one thread)
+    cfg.model.kwargs = {"width": 32, "mults": [1, 2, 2], "patch": 2}
     cfg.train.batch_size = 32
     cfg.generate.samples = 500
     run = train(cfg)
@@ -105,9 +106,9 @@ def train_diffusers(out: Path, minutes: float, log: Any, samples: int = 1000) ->
     """diffusers' UNet2DModel + DDPMScheduler on the same digits for the same wall time; DDIM-50 samples, same yardstick."""
     import torch
     from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
     from dlbox.config import DataConfig
+    from dlbox.engine.ema import ema_model
     from dlbox.tasks.generate.config import GenerateConfig
     from dlbox.tasks.generate.data import load_generative_data
     from dlbox.tasks.generate.evaluate import sample_quality
@@ -122,7 +123,7 @@ def train_diffusers(out: Path, minutes: float, log: Any, samples: int = 1000) ->
     betas = {"linear": "linear", "cosine": "squaredcos_cap_v2"}[cfg.generate.noise_schedule]  # the same forward process as dlbox's
     scheduler = DDPMScheduler(num_train_timesteps=cfg.generate.timesteps, beta_schedule=betas)
     batch_size = int(cfg.train.batch_size)
-    ema = AveragedModel(unet, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema_decay), use_buffers=True)
+    ema = ema_model(unet, cfg.train.ema_decay, cfg.train.ema_warmup)  # dlbox's EMA, warm-up included
     optimizer = torch.optim.Adam(unet.parameters(), lr=cfg.optim.lr)
     x_all = bundle.train["image"] * 2 - 1  # (N, 1, 8, 8) in [-1, 1]
     steps, start = 0, time.perf_counter()

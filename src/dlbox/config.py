@@ -76,6 +76,7 @@ class TrainConfig:
     monitor: str = "val_acc"
     ema: bool = False
     ema_decay: float = 0.999
+    ema_warmup: bool = False  # decay min(ema_decay, (1 + n) / (10 + n)) after n updates (dlbox.engine.ema)
     grad_clip: float | None = None
     nan_policy: str = "stop"  # stop: end the run naming the step; the last good checkpoint is kept
     log_every: int = 50  # steps between metric log rows

@@ -40,3 +40,30 @@ def test_perfect_predictor_has_zero_loss_and_draws_are_seeded():
     a = diffusion_loss(zero, SCHED, x0, generator=torch.Generator().manual_seed(1))
     b = diffusion_loss(zero, SCHED, x0, generator=torch.Generator().manual_seed(1))
     assert torch.equal(a, b)
+
+
+def test_min_snr_weights_clamp_the_snr_at_gamma():
+    from dlbox.generative.diffusion_loss import min_snr_weights
+
+    t = torch.tensor([0, 300, 700, 999])
+    a = SCHED.alpha_bars[t]
+    snr = a / (1 - a)
+    w = min_snr_weights(SCHED, t, 5.0)
+    assert torch.allclose(w, torch.minimum(snr, torch.full_like(snr, 5.0)) / snr)
+    assert float(w[0]) < 0.01 and float(w[-1]) == 1.0  # low noise (SNR ~ 1e4) nearly off, high noise weight 1
+    import pytest
+
+    with pytest.raises(ValueError, match="gamma must be positive"):
+        min_snr_weights(SCHED, t, 0.0)
+
+
+def test_min_snr_loss_weights_each_image_error():
+    from dlbox.generative.diffusion_loss import min_snr_weights
+
+    x0 = to_diffusion_range(torch.rand(4, 1, 3, 3))
+    t, noise = torch.tensor([0, 10, 500, 999]), torch.randn(4, 1, 3, 3)
+    zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    loss = diffusion_loss(zero, SCHED, x0, t, noise, min_snr_gamma=5.0)
+    expected = (min_snr_weights(SCHED, t, 5.0).float() * noise.pow(2).flatten(1).mean(1)).mean()
+    assert torch.allclose(loss, expected)
+    assert not torch.allclose(loss, diffusion_loss(zero, SCHED, x0, t, noise))  # the weights change the loss

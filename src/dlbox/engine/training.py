@@ -209,9 +209,9 @@ def _fit(fabric: Any, recipe: Recipe, cfg: Any, bundle: Any, model: nn.Module, e
     optimizers = {name: build_optimizer(params, cfg.optim) for name, params in groups.items()}
     ema = None
     if cfg.train.ema:
-        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        from dlbox.engine.ema import ema_model
 
-        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema_decay), use_buffers=True)
+        ema = ema_model(model, cfg.train.ema_decay, cfg.train.ema_warmup)
     if cfg.fabric.compile:
         model = torch.compile(model)
     names = list(optimizers)

@@ -43,6 +43,9 @@ def uniform_dequantize(x: torch.Tensor, levels: int, generator: torch.Generator 
     k = to_levels(x, levels).to(x.dtype)
     gen_device = generator.device if generator is not None else x.device
     u = torch.rand(x.shape, generator=generator, device=gen_device, dtype=x.dtype).to(x.device)
+    # u is kept a hair below 1 (a few float32 ulps of k + u at L levels): otherwise k + u can round up to k + 1 and
+    # the value lands in the next level's bin (L = 216: 215 + 0.99999994 == 216.0 in float32)
+    u = u.clamp(max=1.0 - max(levels, 16) * 2.0**-20)
     return (k + u) / levels
 
 

@@ -26,7 +26,8 @@ def test_the_plain_config_is_the_diffusion_default_and_kinds_differ():
 
 
 OTHER_VALUES = {"beta": 2.0, "likelihood": "gaussian", "sigma": 0.2, "gan_loss": "hinge", "adam_beta1": 0.9, "real_label": 0.9, "temperature": 0.7,
-                "noise_schedule": "linear", "timesteps": 500, "sampler": "ddpm", "ddim_steps": 20, "eta": 1.0}
+                "noise_schedule": "linear", "timesteps": 500, "sampler": "ddpm", "ddim_steps": 20, "eta": 1.0,
+                "min_snr_gamma": None}
 
 
 @pytest.mark.parametrize("key", sorted(KIND_OF_FIELD))
@@ -57,6 +58,7 @@ def test_an_option_of_another_kind_is_refused_by_name(key):
         ("diffusion", {"ddim_steps": 2000}, "generate.ddim_steps must be in 1..1000"),
         ("diffusion", {"noise_schedule": "sigmoid"}, "choose from linear, cosine"),
         ("diffusion", {"samples": 1}, "generate.samples must be at least 2"),
+        ("diffusion", {"min_snr_gamma": 0.0}, "generate.min_snr_gamma must be positive or null (unweighted)"),
         ("diffusion", {"kind": "pixelcnn"}, "generate.kind) 'pixelcnn' is not valid"),
     ],
 )

@@ -32,6 +32,7 @@ KIND_OF_FIELD = {
     "gan_loss": "gan", "adam_beta1": "gan", "real_label": "gan",
     "temperature": "flow",
     "noise_schedule": "diffusion", "timesteps": "diffusion", "sampler": "diffusion", "ddim_steps": "diffusion", "eta": "diffusion",
+    "min_snr_gamma": "diffusion",
 }
 
 
@@ -57,6 +58,9 @@ class GenerateOptions:
     sampler: str = "ddim"  # ddim | ddpm (ancestral, T steps)
     ddim_steps: int = 50  # DDIM steps S <= T
     eta: float = 0.0  # DDIM noise: 0 deterministic, 1 DDPM-like
+    # Min-SNR-gamma loss weights (Hang et al. 2023); None: unweighted L_simple. 5 (the paper's): Frechet ratio 2.54 -> 2.18 at
+    # 1,500 steps on digits 8x8 (1,000 DDIM-50 samples), at the same step time
+    min_snr_gamma: float | None = 5.0
     # what the finished run measures
     samples: int = 1000  # generated images for the Frechet distance and the class scores
     evaluator: str | None = None  # a classify run on the same data; None: train one (cached per dataset)
@@ -68,10 +72,12 @@ class GenerateOptions:
 class GenerateConfig(TrainRunConfig):
     """``dlbox generate train``: the shared sections (with the diffusion defaults) plus ``generate``."""
 
-    model: ModelConfig = field(default_factory=lambda: ModelConfig(name="diffusion_unet", kwargs={"width": 32, "mults": [1, 2]}))
+    # width 16: ~2.4x the steps of width 32 in the same time on a CPU; at equal time (3,500 vs 1,500 steps) the better model
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(name="diffusion_unet", kwargs={"width": 16, "mults": [1, 2]}))
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=2e-3, schedule="none"))  # constant: the EMA averages
     train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(epochs=150, batch_size=128, monitor="val_loss", ema=True, ema_decay=0.995, max_time=120.0)
+        default_factory=lambda: TrainConfig(epochs=150, batch_size=128, monitor="val_loss", ema=True, ema_decay=0.999, ema_warmup=True,
+                                    max_time=120.0)
     )
     generate: GenerateOptions = field(default_factory=GenerateOptions)
 
@@ -102,6 +108,7 @@ def default_config(kind: str = "diffusion") -> GenerateConfig:
         cfg.generate.real_label = 0.9
         cfg.optim.lr = 5e-4
         cfg.train.epochs, cfg.train.batch_size, cfg.train.ema_decay, cfg.train.max_time = 300, 64, 0.999, 150.0
+        cfg.train.ema_warmup = False  # tuned without the warm-up
         cfg.train.monitor = "val_class_entropy"
     elif kind == "flow":
         cfg.model.kwargs = {"num_scales": 2, "hidden": 64, "depth": 2}
@@ -130,7 +137,8 @@ def check_options(cfg: GenerateConfig) -> None:
               ("timesteps", g.timesteps, g.timesteps >= 1, "at least 1"), ("eta", g.eta, g.eta >= 0, "non-negative"),
               ("ddim_steps", g.ddim_steps, 1 <= g.ddim_steps <= g.timesteps, f"in 1..{g.timesteps} (generate.timesteps)"),
               ("samples", g.samples, g.samples >= 2, "at least 2"), ("grid", g.grid, g.grid >= 1, "at least 1"),
-              ("interpolation_steps", g.interpolation_steps, g.interpolation_steps >= 2, "at least 2")]
+              ("interpolation_steps", g.interpolation_steps, g.interpolation_steps >= 2, "at least 2"),
+              ("min_snr_gamma", g.min_snr_gamma, g.min_snr_gamma is None or g.min_snr_gamma > 0, "positive or null (unweighted)")]
     for key, value, ok, what in bounds:
         if not ok:
             raise ValueError(f"generate.{key} must be {what}, got {value}")

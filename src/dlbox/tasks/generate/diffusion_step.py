@@ -34,12 +34,13 @@ class DiffusionStep:
         if not model.training:
             model.train()
         x0 = to_diffusion_range(self.run.inputs(batch["image"]))  # (B, C, H, W) in [-1, 1]
-        loss = diffusion_loss(model, self.schedule, x0)  # DDPM eq. 14 at uniform t
+        # DDPM eq. 14 at uniform t, weighted per step by Min-SNR-gamma when generate.min_snr_gamma is set
+        loss = diffusion_loss(model, self.schedule, x0, min_snr_gamma=self.run.cfg.generate.min_snr_gamma)
         self.run.optimize(loss)
         return {"loss": loss.detach()}
 
     def validate(self) -> dict[str, float]:
-        """``val_loss``: the mean squared noise error on the validation images, the same draws every epoch."""
+        """``val_loss``: the (unweighted) mean squared noise error on the validation images, the same draws every epoch."""
 
         def per_image(model: torch.nn.Module, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:  # (N,)
             return diffusion_loss(model, self.schedule, to_diffusion_range(x), generator=gen).float().expand(len(x))
