@@ -114,3 +114,11 @@ def test_unknown_coding_is_named():
         decode_boxes(torch.zeros(1, 3, 2, 2, 4), torch.ones(3, 2), 8, coding="yolov4")
     with pytest.raises(ValueError, match=r"box coding 'x' is not valid"):
         encode_boxes(torch.ones(4), torch.zeros(2), torch.ones(2), 8, coding="x")
+
+
+def test_the_model_knows_every_coding_the_coder_decodes():
+    """models/ may not import detection/, so the YOLOv3 module names the codings itself: the two lists must agree."""
+    from dlbox.detection.coder import CODINGS
+    from dlbox.models.yolov3 import BOX_CODINGS
+
+    assert tuple(BOX_CODINGS) == tuple(CODINGS)

@@ -30,13 +30,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dlbox.detection.coder import CODINGS
 from dlbox.models.classifier import as_hw
 from dlbox.models.darknet import Backbone, conv_unit, darknet53, darknet_tiny
 from dlbox.models.registry import register_model
 from dlbox.ops.anchors import group_anchors, yolov3_anchors, yolov3_tiny_anchors
 
 MULTISCALE = ("pyramid", "single", "hierarchy", "fpn")
+#: How the head's offsets are decoded: dlbox.detection.coder.CODINGS (models/ stays below detection/; a test keeps
+#: the two equal). "yolov3": the notes' b = c + sigma(t); "yolov5": b = c + 2 sigma(t) - 0.5 (neighbour cells).
+BOX_CODINGS = ("yolov3", "yolov5")
 #: Per level, coarsest first: (convolutions in the neck, neck width / tapped stage's width); the last
 #: entry repeats. YOLOv3: five alternating 1x1/3x3 convolutions at half the width; the head is a
 #: 3x3 conv at twice the neck width then a 1x1 prediction.
@@ -93,9 +95,9 @@ class YOLOv3(nn.Module):
         neck: Sequence[tuple[int, float]], box_coding: str = "yolov3",
     ):
         super().__init__()
-        if box_coding not in CODINGS:
-            raise ValueError(f"box_coding {box_coding!r} is not valid; choose from {', '.join(CODINGS)}")
-        self.box_coding = box_coding  # how to decode the offsets (dlbox.detection.coder.CODINGS)
+        if box_coding not in BOX_CODINGS:
+            raise ValueError(f"box_coding {box_coding!r} is not valid; choose from {', '.join(BOX_CODINGS)}")
+        self.box_coding = box_coding  # how to decode the offsets (BOX_CODINGS)
         if anchors.ndim != 3 or anchors.shape[0] != len(plan.strides):
             raise ValueError(f"anchors must be grouped (L={len(plan.strides)}, A, 2), got {tuple(anchors.shape)}")
         self.features = backbone.features
