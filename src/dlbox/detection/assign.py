@@ -222,7 +222,6 @@ def assign_targets_multi(
     return _targets(gt_boxes, gt_labels, anchors, strides, grid_sizes, ignore_threshold, candidates, "multi", assign_threshold)
 
 
-
 def assign_targets_neighbours(
     gt_boxes: Tensor,
     gt_labels: Tensor,
