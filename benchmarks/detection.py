@@ -70,7 +70,7 @@ def _calibrate(cfg, bundle, steps: int = 3) -> float:
     from dlbox.engine.fabric_setup import fast_path
     from dlbox.tasks.detect.augment import augment_detection
     from dlbox.tasks.detect.model_init import build_model
-    from dlbox.tasks.detect.step import detection_loss, loss_weights
+    from dlbox.tasks.detect.step import configured_loss
 
     model = build_model(cfg, bundle).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -86,8 +86,7 @@ def _calibrate(cfg, bundle, steps: int = 3) -> float:
         xa, ba, la = augment_detection(x, b, lab)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             out = model(xa.contiguous(memory_format=torch.channels_last))
-        loss = detection_loss(model, out, ba, la, cfg.detect.loss, cfg.detect.ignore_threshold, cfg.detect.assign, cfg.detect.assign_threshold, cfg.detect.obj_target,
-                              loss_weights(cfg.detect))["total"]
+        loss = configured_loss(model, out, ba, la, cfg.detect)["total"]
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -182,6 +182,11 @@ def _with_neighbours(
             torch.cat([cx, nx[okx], cx[oky]]), torch.cat([cy, cy[okx], ny[oky]]))
 
 
+def _check_threshold(assign_threshold: float) -> None:
+    if not 0 <= assign_threshold <= 1:
+        raise ValueError(f"assign_threshold must lie in [0, 1], got {assign_threshold}")
+
+
 def assign_targets(
     gt_boxes: Tensor,
     gt_labels: Tensor,
@@ -217,8 +222,7 @@ def assign_targets_multi(
     Same arguments; the best anchor is always responsible, so this gives at least
     the positives of :func:`assign_targets`.
     """
-    if not 0 <= assign_threshold <= 1:
-        raise ValueError(f"assign_threshold must lie in [0, 1], got {assign_threshold}")
+    _check_threshold(assign_threshold)
     return _targets(gt_boxes, gt_labels, anchors, strides, grid_sizes, ignore_threshold, candidates, "multi", assign_threshold)
 
 
@@ -237,6 +241,5 @@ def assign_targets_neighbours(
     The offsets are encoded in the ``yolov5`` coding (:mod:`dlbox.detection.coder`:
     ``b_x = c_x + 2 sigma(t_x) - 0.5``): a model trained on these targets must be decoded so.
     """
-    if not 0 <= assign_threshold <= 1:
-        raise ValueError(f"assign_threshold must lie in [0, 1], got {assign_threshold}")
+    _check_threshold(assign_threshold)
     return _targets(gt_boxes, gt_labels, anchors, strides, grid_sizes, ignore_threshold, candidates, "multi", assign_threshold, True)

@@ -9,6 +9,7 @@ Ho et al. 2020): early weights are forgotten quickly and the full decay applies 
 
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 

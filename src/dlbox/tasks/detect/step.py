@@ -65,9 +65,10 @@ def detection_loss(
     return LOSS_FUNCTIONS[loss](outputs, targets, net.anchors, net.strides)
 
 
-def loss_weights(opts: Any) -> tuple[float, float, float]:
-    """``detect.box_weight, obj_weight, cls_weight`` as the bce loss takes them."""
-    return (opts.box_weight, opts.obj_weight, opts.cls_weight)
+def configured_loss(model: nn.Module, outputs: list[Tensor], boxes: Tensor, labels: Tensor, opts: Any) -> dict[str, Tensor]:
+    """:func:`detection_loss` with every choice taken from a ``detect`` config section ``opts``."""
+    return detection_loss(model, outputs, boxes, labels, opts.loss, opts.ignore_threshold, opts.assign, opts.assign_threshold,
+                          opts.obj_target, (opts.box_weight, opts.obj_weight, opts.cls_weight))
 
 
 class DetectionStep:
@@ -87,8 +88,7 @@ class DetectionStep:
         if self.augment:
             x, boxes, labels = augment_detection(x, boxes, labels)
             x = x.contiguous(memory_format=run.memory_format)
-        o = self.opts
-        parts = detection_loss(model, model(x), boxes, labels, o.loss, o.ignore_threshold, o.assign, o.assign_threshold, o.obj_target, loss_weights(o))
+        parts = configured_loss(model, model(x), boxes, labels, self.opts)
         run.optimize(parts["total"])
         return {"loss": parts["total"].detach(), **{k: parts[k].detach() for k in ("box", "obj", "noobj", "cls")}}
 
@@ -117,7 +117,7 @@ def predict_split(run: Run, loader: Iterable[dict[str, Tensor]], conf_threshold:
             boxes, labels = batch["boxes"].to(run.device), batch["box_labels"].to(run.device)
             outputs = [o.float() for o in model(x)]
             if with_loss:
-                total += float(detection_loss(model, outputs, boxes, labels, opts.loss, opts.ignore_threshold, opts.assign, opts.assign_threshold, opts.obj_target, loss_weights(opts))["total"]) * len(x)
+                total += float(configured_loss(model, outputs, boxes, labels, opts)["total"]) * len(x)
                 count += len(x)
             found.append(_cpu(to_detections(net, outputs, conf_threshold, opts.iou_threshold, opts.max_detections, opts.multi_label)))
             gt_boxes.append(boxes.cpu())
