@@ -32,7 +32,8 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# No OMP_WAIT_POLICY here (the CLI sets PASSIVE for shared machines): on an idle machine libgomp's default short spin is
+# faster for both models (RESULTS.md, "OpenMP wait policy"). Run the benchmark with nothing else on the machine.
 
 import torch  # noqa: E402
 
@@ -201,7 +202,7 @@ def _machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores of {cpu}, Python {platform.python_version()}, torch {torch.__version__}, {THREADS} threads unless the table says otherwise"
+    return f"{os.cpu_count()} cores of {cpu}, Python {platform.python_version()}, torch {torch.__version__}, {THREADS} threads unless the table says otherwise, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset (libgomp default)')}"
 
 
 def table(rows: list[dict]) -> str:

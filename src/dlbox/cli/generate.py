@@ -30,6 +30,7 @@ _DRAWING: dict[str, OptionSpec] = {
     "ddim_steps": (Optional[int], (), "diffusion: DDIM steps (default: the run's)", None),
     "eta": (Optional[float], (), "diffusion: DDIM noise, 0 deterministic .. 1 DDPM-like (default: the run's)", None),
     "temperature": (Optional[float], (), "flow: sample z ~ N(0, T^2 I) (default: the run's)", None),
+    "prior": (Optional[str], (), "vae: mixture (fitted to the training codes) | standard (N(0, I)) (default: the run's)", None),
     "accelerator": (Optional[str], (), "cpu | cuda | mps | auto (default: auto)", None),
 }
 
@@ -39,7 +40,7 @@ def _draw_options(common: dict[str, Any]) -> dict[str, Any]:
     from dlbox.tasks.input_run import resolve_accelerator
 
     return {"seed": common["seed"] or 0, "device": str(resolve_accelerator(common["accelerator"] or "auto")),
-            **{k: common[k] for k in ("sampler", "ddim_steps", "eta", "temperature")}}
+            **{k: common[k] for k in ("sampler", "ddim_steps", "eta", "temperature", "prior")}}
 
 
 @app.command()
@@ -51,6 +52,9 @@ def train(
     latent_dim: Optional[int] = typer.Option(None, min=1, help="vae, gan: size of the latent code (model.kwargs.latent_dim)"),
     beta: Optional[float] = typer.Option(None, min=0.0, help="vae: weight of the KL term (default: 1)"),
     likelihood: Optional[str] = typer.Option(None, help="vae: discretized | gaussian (default: discretized)"),
+    prior: Optional[str] = typer.Option(None, help="vae: samples draw codes from a Gaussian mixture fitted to the training codes "
+                                        "(mixture) or from N(0, I) (standard) (default: mixture)"),
+    prior_components: Optional[int] = typer.Option(None, min=0, help="vae: components of the fitted mixture prior (default: 10)"),
     gan_loss: Optional[str] = typer.Option(None, help="gan: nonsaturating | hinge (default: nonsaturating)"),
     temperature: Optional[float] = typer.Option(None, min=0.0, help="flow: samples invert z ~ N(0, T^2 I) (default: 1)"),
     noise_schedule: Optional[str] = typer.Option(None, help="diffusion: cosine | linear (default: cosine)"),
@@ -73,7 +77,7 @@ def train(
         raise ValueError("say which generative model to train: --model vae|gan|flow|diffusion")
     if latent_dim is not None:
         common["model_arg"] = [*(common["model_arg"] or []), f"latent_dim={latent_dim}"]
-    section = {"kind": kind, "beta": beta, "likelihood": likelihood, "gan_loss": gan_loss, "temperature": temperature,
+    section = {"kind": kind, "beta": beta, "likelihood": likelihood, "prior": prior, "prior_components": prior_components, "gan_loss": gan_loss, "temperature": temperature,
                "noise_schedule": noise_schedule, "timesteps": timesteps, "sampler": sampler, "ddim_steps": ddim_steps, "eta": eta,
                "samples": samples, "evaluator": str(evaluator) if evaluator else None}
     defaults = default_config(kind or "diffusion")
@@ -145,7 +149,7 @@ def evaluate(
 
 @app.command()
 @user_errors
-@with_options(_DRAWING, hide=("sampler", "ddim_steps", "eta", "temperature"))
+@with_options(_DRAWING, hide=("sampler", "ddim_steps", "eta", "temperature", "prior"))
 def interpolate(
     common: dict,
     run: Path = RUN,

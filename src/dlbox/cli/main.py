@@ -50,7 +50,8 @@ def _root(
 
 
 def main() -> None:
-    # Spin-waiting OpenMP threads slow steps 5-20x on a shared machine; passive waiting costs ~nothing.
+    # Spin-waiting OpenMP threads slowed steps 5-20x on a shared machine. On an idle one passive waiting costs small
+    # networks 1.4-1.8x per step; GOMP_SPINCOUNT (which libgomp prefers to this) gets it back (README, "CPU threads").
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app()
 

@@ -14,6 +14,7 @@ import torch.nn as nn
 
 from dlbox.generative.dequantize import quantize
 from dlbox.generative.flow_loss import DEFAULT_ALPHA, Flow, inverse_logit_transform
+from dlbox.generative.latent_prior import model_mixture, sample_gaussian_mixture
 from dlbox.generative.likelihood import sample_discretized_logistic
 
 
@@ -32,10 +33,21 @@ def _device(model: nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def sample_vae(model: nn.Module, num: int, generator: torch.Generator | None = None, levels: int | None = None) -> torch.Tensor:
+def sample_vae(model: nn.Module, num: int, generator: torch.Generator | None = None, levels: int | None = None,
+               mixture: bool = False) -> torch.Tensor:
     """Decode prior draws (notes 4.1.2). Gaussian decoders give their means; discretised ones, with
-    ``levels``, a draw of every pixel (without ``levels``, their means)."""
-    z = standard_normal_latents(num, (model.latent_dim,), generator, _device(model))
+    ``levels``, a draw of every pixel (without ``levels``, their means).
+
+    The codes are drawn from ``N(0, I)``, or with ``mixture`` from the Gaussian mixture the model holds, fitted to
+    the training codes after training (:mod:`dlbox.generative.latent_prior`; an error if it holds none).
+    """
+    if mixture:
+        prior = model_mixture(model)
+        if prior is None:
+            raise ValueError("this VAE holds no fitted mixture prior (built with prior_components=0); sample from N(0, I)")
+        z = sample_gaussian_mixture(prior, num, generator)  # (N, latent_dim)
+    else:
+        z = standard_normal_latents(num, (model.latent_dim,), generator, _device(model))
     mean, log_scale = model.decode(z)
     if log_scale is None or levels is None:
         return mean

@@ -9,6 +9,11 @@
 - ``likelihood="gaussian"``: the mean of ``N(mean, sigma^2 I)`` (sigmoid, in [0, 1]);
 - ``likelihood="discretized"``: the mean (sigmoid) and log-scale of a per-pixel discretised logistic.
 
+``prior_components=K > 0`` adds three buffers for a Gaussian mixture over the codes, ``prior_weights (K,)``,
+``prior_means (K, D)`` and ``prior_scale_tril (K, D, D)``: a prior fitted after training to the training codes
+(:mod:`dlbox.generative.latent_prior`) that sampling may draw from instead of ``N(0, I)``. They start as ``K``
+copies of ``N(0, I)`` and take no part in training or in the ELBO.
+
 ``forward(x)`` encodes, draws ``z`` by reparameterisation in training mode (``z = mu`` in eval mode)
 and decodes, returning :class:`VAEOutput` whose first field is the mean image, shaped like ``x``.
 The losses live in :mod:`dlbox.generative.vae_loss`.
@@ -49,6 +54,7 @@ class VAE(nn.Module):
         in_channels: int,
         image_size: tuple[int, int],
         likelihood: str,
+        prior_components: int = 0,
     ):
         super().__init__()
         self.encoder = encoder
@@ -59,6 +65,12 @@ class VAE(nn.Module):
         self.in_channels = in_channels
         self.image_size = image_size
         self.likelihood = likelihood
+        self.prior_components = prior_components
+        if prior_components > 0:
+            d = self.latent_dim
+            self.register_buffer("prior_weights", torch.full((prior_components,), 1.0 / prior_components))
+            self.register_buffer("prior_means", torch.zeros(prior_components, d))
+            self.register_buffer("prior_scale_tril", torch.eye(d).expand(prior_components, d, d).clone())
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(B, C, H, W)`` -> ``mu``, ``logvar`` ``(B, latent_dim)``."""
@@ -99,6 +111,7 @@ def vae(
     latent_dim: int = 8,
     likelihood: str = "gaussian",
     activation: str = "relu",
+    prior_components: int = 0,
 ) -> VAE:
     """``len(channels)`` stride-2 stages (each halves H and W), ``hidden`` dense layers, a ``latent_dim`` code.
 
@@ -108,6 +121,8 @@ def vae(
         raise ValueError(f"vae likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
     if latent_dim < 1:
         raise ValueError(f"latent_dim must be at least 1, got {latent_dim}")
+    if prior_components < 0:
+        raise ValueError(f"prior_components must be 0 (the N(0, I) prior only) or more, got {prior_components}")
     h, w = as_hw(image_size)
     out_channels = in_channels * (1 if likelihood == "gaussian" else 2)
     enc: OrderedDict[str, nn.Module] = OrderedDict()
@@ -134,4 +149,5 @@ def vae(
         dec.update(_dense("fc", [latent_dim, *hidden[::-1]], activation))
         dec["out"] = nn.Linear(hidden[0] if hidden else latent_dim, out_channels * h * w)
         dec["unflatten"] = nn.Unflatten(1, (out_channels, h, w))
-    return VAE(nn.Sequential(enc), nn.Linear(code_in, latent_dim), nn.Linear(code_in, latent_dim), nn.Sequential(dec), in_channels, (h, w), likelihood)
+    return VAE(nn.Sequential(enc), nn.Linear(code_in, latent_dim), nn.Linear(code_in, latent_dim), nn.Sequential(dec), in_channels, (h, w), likelihood,
+               prior_components)

@@ -27,7 +27,7 @@ def test_the_plain_config_is_the_diffusion_default_and_kinds_differ():
 
 OTHER_VALUES = {"beta": 2.0, "likelihood": "gaussian", "sigma": 0.2, "gan_loss": "hinge", "adam_beta1": 0.9, "real_label": 0.9, "temperature": 0.7,
                 "noise_schedule": "linear", "timesteps": 500, "sampler": "ddpm", "ddim_steps": 20, "eta": 1.0,
-                "min_snr_gamma": None}
+                "min_snr_gamma": None, "prior": "standard", "prior_components": 5}
 
 
 @pytest.mark.parametrize("key", sorted(KIND_OF_FIELD))

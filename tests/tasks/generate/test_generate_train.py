@@ -27,3 +27,19 @@ def test_each_kind_trains_on_shapes_and_folders_with_its_own_cached_evaluator(tm
     assert m["kind"] == kind and m["steps"] == 2 and set(m["class_histogram"]) == set(info["class_names"])
     assert m["evaluator"].startswith("runs/generate-evaluators/") and (tmp_path / m["evaluator"] / "metrics.json").is_file()
     assert (run / "samples.png").is_file() and (run / "interpolations.png").is_file()
+
+
+def test_a_vae_run_fits_its_mixture_prior_saves_it_and_can_still_sample_from_n01(tmp_path, tiny_cfg, evaluator_run):
+    from safetensors.torch import load_file
+
+    from dlbox.tasks.generate.evaluate import evaluate_run
+
+    run = train(tiny_cfg("vae", tmp_path / "run", evaluator_run, prior_components=3))
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["sampler"] == "decoder at z ~ fitted 3-component Gaussian mixture"
+    weights = load_file(str(run / "model.safetensors"))
+    assert weights["prior_means"].shape == (3, 2) and weights["prior_means"].abs().sum() > 0  # fitted, not the N(0, I) start
+    assert json.loads((run / "model.json").read_text())["kwargs"]["prior_components"] == 3
+    _, standard = evaluate_run(run, prior="standard", out=tmp_path / "standard")
+    assert standard["sampler"] == "decoder at z ~ N(0, I)" and standard["frechet_distance"] != m["frechet_distance"]
+    assert standard["test_bits_per_dim"] == pytest.approx(m["test_bits_per_dim"])  # the ELBO does not use the fitted prior

@@ -108,6 +108,8 @@ def sampler_name(options: GenerateOptions) -> str:
         return f"DDIM, {options.ddim_steps} steps, eta {options.eta:g}"
     if options.kind == "flow":
         return f"inverse flow, temperature {options.temperature:g}"
+    if options.kind == "vae" and options.prior == "mixture":
+        return f"decoder at z ~ fitted {options.prior_components}-component Gaussian mixture"
     return "decoder at z ~ N(0, I)" if options.kind == "vae" else "generator at z ~ N(0, I)"
 
 
@@ -115,7 +117,7 @@ def evaluate_run(run: str | Path, samples: int | None = None, evaluator: str | N
                  out: str | Path | None = None, device: str = "cpu", **sampling: Any) -> tuple[Path, dict[str, Any]]:
     """``metrics.json`` and figures of a finished generate run, in ``out`` (default: a new ``runs/generate-eval/`` directory).
 
-    ``samples``, ``evaluator`` and ``sampling`` (``sampler``, ``ddim_steps``, ``eta``, ``temperature``) override the
+    ``samples``, ``evaluator`` and ``sampling`` (``sampler``, ``ddim_steps``, ``eta``, ``temperature``, ``prior``) override the
     run's own ``generate`` options when given.
     """
     from dlbox.engine.run_record import recorded_run

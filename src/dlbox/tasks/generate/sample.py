@@ -13,7 +13,7 @@ def sample_run(run: str | Path, n: int = 64, seed: int = 0, out: str | Path | No
     """``samples.png`` and ``samples.safetensors`` (``images``: ``(n, C, H, W)`` in [0, 1]) in ``out``
     (default: a new ``runs/generate-sample/`` directory), with the seconds per image in ``metrics.json``.
 
-    ``sampling`` (``sampler``, ``ddim_steps``, ``eta``, ``temperature``) overrides the run's options when given.
+    ``sampling`` (``sampler``, ``ddim_steps``, ``eta``, ``temperature``, ``prior``) overrides the run's options when given.
     """
     from safetensors.torch import save_file
 

@@ -1,6 +1,7 @@
 """New images from a trained model of each kind (notes 4.1.2, 4.2, 4.3, 4.4), in batches, timed.
 
-- ``vae``: decoder means at prior draws ``z ~ N(0, I)`` (pixel noise of the likelihood left out, as usual for pictures);
+- ``vae``: decoder means at codes drawn from the fitted mixture prior (``prior mixture``) or ``N(0, I)`` (``standard``);
+  the pixel noise of the likelihood is left out, as usual for pictures;
 - ``gan``: ``G(z)``;
 - ``flow``: the inverse flow at ``z ~ N(0, temperature^2 I)``, put back on the data's levels;
 - ``diffusion``: DDIM in ``ddim_steps`` steps (``eta``) or DDPM ancestral sampling in ``T`` steps, from ``x_T ~ N(0, I)``.
@@ -32,7 +33,7 @@ def sample_batch(model: nn.Module, options: GenerateOptions, n: int, image_shape
     model.eval()
     kind = options.kind
     if kind == "vae":
-        return sample_vae(model, n, generator)
+        return sample_vae(model, n, generator, mixture=options.prior == "mixture")
     if kind == "gan":
         return sample_gan(model.generator, n, generator)
     if kind == "flow":

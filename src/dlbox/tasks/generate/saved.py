@@ -59,4 +59,8 @@ def load_generate_run(run: str | Path, device: str = "cpu") -> SavedRun:
         raise ValueError(f"--run {path} is a dlbox {meta.get('task', 'unknown')} run, not a `dlbox generate train` run")
     cfg = from_dict(GenerateConfig, load_yaml(path / "config.yaml"))
     model = load_model(path, device)
-    return SavedRun(path, cfg, model, model.dlbox_meta)
+    saved = SavedRun(path, cfg, model, model.dlbox_meta)
+    if cfg.generate.kind == "vae" and getattr(model, "prior_components", 0) == 0:
+        # trained without a mixture prior (prior_components 0, or before there was one): N(0, I) is all it has
+        saved = saved.with_options(prior="standard", prior_components=0)
+    return saved

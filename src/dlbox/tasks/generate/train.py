@@ -57,6 +57,7 @@ def build_model(cfg: GenerateConfig, bundle: Any) -> torch.nn.Module:
     kwargs = {"in_channels": bundle.in_channels, "image_size": list(bundle.image_size), **cfg.model.kwargs}
     if cfg.generate.kind == "vae":
         kwargs["likelihood"] = cfg.generate.likelihood
+        kwargs["prior_components"] = cfg.generate.prior_components
     return create_model(cfg.model.name, **kwargs)
 
 
@@ -115,9 +116,22 @@ def finish(run: Run) -> dict[str, Any]:
     from dlbox.tasks.generate.evaluate import measure
 
     model = unwrap(run.eval_model).eval()
+    if run.cfg.generate.kind == "vae" and model.prior_components > 0:
+        _fit_prior(run, model)
     report = measure(model, run.cfg.generate, run.bundle, data_levels(run.bundle), run.extras["evaluator"], run.run_dir,
                      seed=run.cfg.train.seed)
     return {**report, "evaluator": str(run.extras["evaluator_run"])}
+
+
+def _fit_prior(run: Run, model: torch.nn.Module) -> None:
+    """Fit the VAE's mixture prior to the training codes and save the weights again (``model.safetensors`` was written
+    before ``finish``; ``metrics.json``, written after, still marks the run complete)."""
+    from dlbox.generative.latent_prior import fit_model_mixture
+    from dlbox.model_io import read_model_json, save_model
+
+    fit_model_mixture(model, run.bundle.train["image"], seed=run.cfg.train.seed)
+    meta = {k: v for k, v in read_model_json(run.run_dir).items() if k not in ("name", "kwargs")}
+    save_model(run.run_dir, model, meta)
 
 
 RECIPE = Recipe.of(__name__, task="generate", config_type=GenerateConfig,
