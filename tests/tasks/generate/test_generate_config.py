@@ -52,6 +52,9 @@ def test_an_option_of_another_kind_is_refused_by_name(key):
         ("vae", {"likelihood": "bernoulli"}, "generate.likelihood 'bernoulli' is not valid; choose from discretized, gaussian"),
         ("vae", {"beta": -1.0}, "generate.beta must be non-negative"),
         ("vae", {"sigma": 0.2}, "needs generate.likelihood gaussian"),
+        ("vae", {"prior": "flat"}, "generate.prior 'flat' is not valid; choose from mixture, standard"),
+        ("vae", {"prior_components": -1}, "generate.prior_components must be 0 (no fitted prior) or more"),
+        ("vae", {"prior_components": 0}, "generate.prior mixture samples from a fitted mixture, which needs generate.prior_components >= 1"),
         ("gan", {"gan_loss": "wasserstein"}, "choose from nonsaturating, hinge"),
         ("gan", {"adam_beta1": 1.0}, "generate.adam_beta1 must be in [0, 1)"),
         ("flow", {"temperature": 0.0}, "generate.temperature must be positive"),
@@ -84,6 +87,12 @@ def test_network_monitor_and_unused_fields_are_checked():
     cfg.model.kwargs["likelihood"] = "gaussian"
     with pytest.raises(ValueError, match="set generate.likelihood only"):
         check_config(RECIPE, cfg)
+    cfg = default_config("vae")
+    cfg.model.kwargs["prior_components"] = 3
+    with pytest.raises(ValueError, match="set generate.prior_components only"):
+        check_config(RECIPE, cfg)
+    cfg.generate.prior, cfg.generate.prior_components, cfg.model.kwargs = "standard", 0, {}
+    check_config(RECIPE, cfg)  # N(0, I) only: no mixture to fit
     cfg = default_config("vae")
     cfg.data.augment = True
     with pytest.raises(ValueError, match="data.augment is not used by `dlbox generate`"):
